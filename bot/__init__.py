@@ -1,0 +1,1 @@
+"""POS Dispute Assistant runtime: settings, storage, transports, documents, OCR, `python -m bot`."""

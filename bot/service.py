@@ -1,0 +1,151 @@
+"""The assistant as every runtime uses it: an event in, messages (and files) out.
+
+It ties the engine to storage and the document renderers. All runtimes (Telegram adapters,
+console, replay) call `Assistant.process`, so they give the same replies.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import files
+from bot.storage import Database, repo
+from conversations import Context, Incoming, handle
+from conversations.events import Choice, FileRef
+from conversations.i18n import N_, language_from_code, translate
+from conversations.review import OUTPUT_TITLES, esc, export
+
+log = logging.getLogger("bot.service")
+
+
+@dataclass
+class OutFile:
+    name: str
+    data: bytes
+    mime: str
+
+
+@dataclass
+class Outgoing:
+    """One message to send: HTML text with optional buttons, or one document."""
+
+    text: str | None = None
+    choices: list[Choice] = field(default_factory=list)
+    asks: str | None = None
+    item: int | None = None
+    file: OutFile | None = None
+
+
+class Assistant:
+    def __init__(
+        self, db: Database, *, tz: ZoneInfo | None = None, max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT
+    ):
+        self.db = db
+        self.tz = tz or ZoneInfo("Asia/Shanghai")
+        self.max_file_bytes = max_file_bytes
+
+    # --- files -----------------------------------------------------------------------------------
+
+    def accept_file(
+        self, user_id: int, data: bytes, name: str | None, *, is_photo: bool, caption: str | None
+    ) -> FileRef | files.Refused:
+        """Check and store a file's bytes (by SHA-256) before the engine hears of it."""
+        checked = files.check(data, name, max_bytes=self.max_file_bytes)
+        if isinstance(checked, files.Refused):
+            return checked
+        with self.db.session() as db:
+            repo.store_blob(db, checked.sha256, data, checked.mime)
+            repo.add_evidence_file(
+                db, user_id, None, checked.sha256, checked.name, checked.mime, checked.size
+            )
+        return FileRef(
+            checked.sha256, checked.name, checked.mime, checked.size, is_photo=is_photo, caption=caption
+        )
+
+    def refusal(self, user_id: int, refused: files.Refused, language_code: str | None) -> list[Outgoing]:
+        """Tell the user why a file was not kept, then repeat where we are (nothing is lost)."""
+        with self.db.session() as db:
+            user = repo.lock_user(db, user_id)
+            lang = user.lang or language_from_code(language_code)
+        note = "⚠️ " + translate(lang, refused.message, **refused.params)
+        return [Outgoing(text=note)]
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def process(self, event: Incoming) -> list[Outgoing]:
+        """Apply one event (once, even if redelivered) and return what to send."""
+        with self.db.session() as db:
+            user = repo.lock_user(db, event.user_id)
+            if event.update_id is not None:
+                if repo.seen_update(db, event.update_id):
+                    log.info("update %s already applied", event.update_id)
+                    return []
+                repo.mark_update(db, event.update_id, event.user_id)
+            session = repo.load_session(db, user)
+            ctx = Context(
+                now=event.now,
+                tz=self.tz,
+                profile=user.profile,
+                list_cases=lambda: repo.case_summaries(db, user.id),
+                load_case=lambda case_id: repo.load_case(db, user, case_id),
+                new_case_id=lambda: repo.new_case_id(db),
+            )
+            outcome = handle(session, event, ctx)
+            repo.save_session(db, user, outcome.session, outcome.profile)
+        messages: list[Outgoing] = []
+        for reply in outcome.replies:
+            messages.append(
+                Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
+            )
+            if reply.outputs and outcome.session.case is not None:
+                messages.extend(
+                    self._render(event.user_id, outcome.session.case, reply.outputs, outcome.session.lang)
+                )
+        return messages
+
+    def _render(self, user_id: int, case: dict, output_ids: list[str], lang: str) -> list[Outgoing]:
+        from bot.documents import render_evidence_pack, render_output
+
+        case_json = export(case, self.tz)
+        now = datetime.now(self.tz)
+        out: list[Outgoing] = []
+        for output_id in output_ids:
+            try:
+                rendered = render_output(case_json, output_id, lang=lang, now=now)
+            except Exception:
+                log.exception("rendering %s failed", output_id)
+                title = translate(lang, OUTPUT_TITLES.get(output_id, output_id))
+                out.append(
+                    Outgoing(
+                        text="⚠️ "
+                        + translate(
+                            lang,
+                            N_(
+                                "I could not prepare “{title}” just now. Please press its button again later."
+                            ),
+                            title=esc(title),
+                        )
+                    )
+                )
+                continue
+            out.extend(Outgoing(text=chunk) for chunk in rendered.chat_html)
+            out.extend(Outgoing(file=OutFile(f.name, f.data, f.mime)) for f in rendered.files)
+        if len(output_ids) > 1:
+            with self.db.session() as db:
+                pack = render_evidence_pack(
+                    case_json, evidence_bytes=lambda sha: repo.blob(db, sha, user_id), now=now
+                )
+            out.append(Outgoing(file=OutFile(pack.name, pack.data, pack.mime)))
+        return out
+
+    def case_export(self, user_id: int, case_id: str | None = None) -> dict | None:
+        """The user's active case (or the named one they own) as case.json."""
+        with self.db.session() as db:
+            user = repo.lock_user(db, user_id)
+            session = repo.load_case(db, user, case_id) if case_id else repo.load_session(db, user)
+        if session is None or session.case is None:
+            return None
+        return export(session.case, self.tz)

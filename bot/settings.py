@@ -1,0 +1,103 @@
+"""Settings from the environment (and a `.env` file beside the working directory).
+
+A bad value stops start-up with one line that names the setting (`SettingsError`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None
+    framework: str  # "ptb" | "aiogram"
+    api_url: str | None  # a local Bot API server instead of Telegram's
+    webhook_url: str | None
+    webhook_secret: str | None
+    port: int
+    database_url: str
+    data_dir: Path
+    timezone: ZoneInfo
+    retention_days: int
+    max_file_mb: int
+    log_level: str
+
+    @property
+    def mode(self) -> str:
+        if not self.token:
+            return "console"
+        return "webhook" if self.webhook_url else "polling"
+
+
+def _int(env: dict, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(Path.cwd() / ".env", override=False)
+        env = dict(os.environ)
+    token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    if token is not None and (":" not in token or not token.split(":", 1)[0].isdigit()):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then the secret)"
+        )
+    framework = (env.get("BOT_FRAMEWORK") or "ptb").strip().lower()
+    if framework not in ("ptb", "aiogram"):
+        raise SettingsError(f"BOT_FRAMEWORK must be 'ptb' or 'aiogram', got {framework!r}")
+    api_url = (env.get("TELEGRAM_API_URL") or "").strip().rstrip("/") or None
+    if api_url and not api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"TELEGRAM_API_URL must start with http:// or https://, got {api_url!r}")
+    webhook_url = (env.get("WEBHOOK_URL") or "").strip() or None
+    if webhook_url and not webhook_url.startswith("https://") and not webhook_url.startswith("http://127."):
+        raise SettingsError("WEBHOOK_URL must be an https:// address Telegram can reach")
+    secret = (env.get("WEBHOOK_SECRET") or "").strip() or None
+    if secret and not all(c.isalnum() or c in "_-" for c in secret):
+        raise SettingsError("WEBHOOK_SECRET may only hold letters, digits, _ and - (Telegram's rule)")
+    data_dir = Path(env.get("DATA_DIR") or "data").expanduser()
+    database_url = (env.get("DATABASE_URL") or "").strip() or f"sqlite:///{data_dir / 'assistant.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    tz_name = env.get("MERCHANT_TZ") or "Asia/Shanghai"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"MERCHANT_TZ is not a known time zone: {tz_name!r}") from None
+    return Settings(
+        token=token,
+        framework=framework,
+        api_url=api_url,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        port=_int(env, "PORT", 8080, 1, 65535),
+        database_url=database_url,
+        data_dir=data_dir,
+        timezone=timezone,
+        retention_days=_int(env, "RETENTION_DAYS", 365, 1, 3650),
+        max_file_mb=_int(env, "MAX_FILE_MB", 20, 1, 2000),
+        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+    )

@@ -1,0 +1,1 @@
+"""Runtimes over the same `Assistant`: console, replay, python-telegram-bot and aiogram."""

@@ -1,0 +1,484 @@
+"""The questions, declared as data: one `Step` per field, grouped as the review shows them.
+
+Adding a question is one entry here and one catalog entry; the engine is the only code that walks
+these lists. Field ids are the contract of shared/design/case-fields.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conversations.i18n import N_
+from conversations.kinds import (
+    Alnum,
+    Amount,
+    CardMasked,
+    Choice,
+    CreditCode,
+    Date,
+    DateTime,
+    Digits,
+    File,
+    Kind,
+    Phone,
+    Reference,
+    Text,
+    YesNo,
+)
+
+Condition = Callable[[dict, dict | None], bool]  # (case, item of a repeating group or None)
+
+
+@dataclass(frozen=True)
+class Step:
+    field: str  # dotted id, e.g. "txn.reference_no"
+    ask: str  # the question (message id)
+    kind: Kind
+    label: str  # short name for the review
+    optional: bool = False
+    when: Condition | None = None
+    help: str | None = None  # what /help says at this question
+
+    @property
+    def group(self) -> str:
+        return self.field.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.field.split(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str  # "merchant"; also the `edit:` id of the review
+    title: str
+    steps: tuple[Step, ...]
+    repeat: bool = False  # a list of items (transactions, evidence), ended with `done`
+    min_items: int = 0
+    max_items: int = 30
+    when: Condition | None = None
+    item_title: str = ""
+
+
+def lost(case: dict, item: dict | None = None) -> bool:
+    return case.get("scenario") == "lost_terminal"
+
+
+def has_bank_notice(case: dict, item: dict | None = None) -> bool:
+    return (case.get("dispute") or {}).get("stage") not in (None, "none")
+
+
+def _incident(name: str) -> Condition:
+    return lambda case, item: bool((case.get("incident") or {}).get(name))
+
+
+def _no_caption(case: dict, item: dict | None) -> bool:
+    return not (item or {}).get("caption")
+
+
+SCENARIOS = (
+    ("lost_terminal", N_("My POS terminal was lost or stolen")),
+    ("denied_charge", N_("A customer denies a card payment")),
+)
+GOALS = (
+    ("collect_payment", N_("Get the money paid")),
+    ("defend_chargeback", N_("Answer the bank's retrieval or chargeback")),
+    ("confirm_with_customer", N_("Confirm the payment with the customer")),
+    ("report_only", N_("Report it and protect myself")),
+)
+ACQUIRERS = (
+    ("银联商务", N_("China UMS (银联商务)")),
+    ("拉卡拉", N_("Lakala (拉卡拉)")),
+    ("通联支付", N_("Allinpay (通联支付)")),
+    ("随行付", N_("Vbill (随行付)")),
+    ("汇付天下", N_("Huifu (汇付天下)")),
+    ("乐刷", N_("Leshua (乐刷)")),
+)
+POS_TYPES = (
+    ("traditional", N_("Traditional POS")),
+    ("mobile", N_("Mobile POS (电签)")),
+    ("smart", N_("Smart POS")),
+)
+HOW = (("lost", N_("Lost")), ("stolen", N_("Stolen")), ("unknown", N_("Not sure")))
+TXN_TYPES = (
+    ("sale", N_("Sale (消费)")),
+    ("preauth_completion", N_("Pre-auth completion (预授权完成)")),
+    ("refund", N_("Refund (退货)")),
+    ("other", N_("Other")),
+)
+CLAIMS = (
+    ("not_me", N_("Says they did not make it")),
+    ("amount_wrong", N_("Says the amount is wrong")),
+    ("not_received", N_("Says goods or service not received")),
+    ("duplicate", N_("Says they were charged twice")),
+    ("card_lost", N_("Says the card was lost or stolen")),
+    ("other", N_("Something else")),
+)
+CHANNELS = (
+    ("in_person", N_("In person")),
+    ("phone", N_("By phone")),
+    ("via_bank", N_("Through their bank")),
+    ("online", N_("Online or by message")),
+)
+STAGES = (
+    ("none", N_("No notice from the bank yet")),
+    ("retrieval", N_("Retrieval request (调单)")),
+    ("chargeback", N_("Chargeback (拒付/退单)")),
+    ("arbitration", N_("Arbitration (仲裁)")),
+)
+EVIDENCE_KINDS = (
+    ("signed_slip", N_("Signed sales slip")),
+    ("e_slip", N_("Electronic slip (电子签购单)")),
+    ("bank_statement", N_("Bank statement")),
+    ("pos_record", N_("Terminal or provider record")),
+    ("cctv", N_("Camera footage still")),
+    ("chat", N_("Chat screenshot")),
+    ("invoice", N_("Invoice or receipt")),
+    ("delivery", N_("Delivery proof")),
+    ("witness", N_("Witness statement")),
+    ("police_receipt", N_("Police report receipt")),
+    ("other", N_("Other")),
+)
+
+CASE = Group(
+    "case",
+    N_("Case"),
+    (
+        Step("case.scenario", N_("What happened?"), Choice(SCENARIOS), N_("Situation")),
+        Step("case.goal", N_("What do you want to achieve?"), Choice(GOALS), N_("Goal")),
+    ),
+)
+
+MERCHANT = Group(
+    "merchant",
+    N_("Merchant"),
+    (
+        Step(
+            "merchant.name",
+            N_("Your shop's name, as printed on the slips (商户名称)?"),
+            Text(max_len=100),
+            N_("Merchant name"),
+        ),
+        Step(
+            "merchant.merchant_no",
+            N_("Merchant number (商户编号, 15 digits, on every slip)? /skip if you don't have it."),
+            Digits(
+                length=15,
+                message=N_(
+                    "The merchant number (商户编号) has 15 digits; it is printed on every slip as "
+                    "MERCHANT NO. You sent {got} digits. Please send it again, or /skip."
+                ),
+            ),
+            N_("Merchant number"),
+            optional=True,
+        ),
+        Step(
+            "merchant.terminal_id",
+            N_(
+                "Terminal number (终端编号, 8 letters or digits) of the terminal concerned? /skip if unknown."
+            ),
+            Alnum(
+                length=8,
+                message=N_(
+                    "The terminal number (终端编号) has 8 letters or digits, printed as TERMINAL NO. on "
+                    "the slip. Please send it again, or /skip."
+                ),
+            ),
+            N_("Terminal number"),
+            optional=True,
+        ),
+        Step(
+            "merchant.acquirer",
+            N_(
+                "Who provides your card acceptance (收单机构 or payment company)? Press one or type its name."
+            ),
+            Choice(ACQUIRERS, free_text=True),
+            N_("Acquirer"),
+        ),
+        Step("merchant.pos_type", N_("What kind of terminal is it?"), Choice(POS_TYPES), N_("Terminal type")),
+        Step(
+            "merchant.contact_name",
+            N_("Contact person's name for the letters?"),
+            Text(max_len=50),
+            N_("Contact"),
+            optional=True,
+        ),
+        Step(
+            "merchant.phone",
+            N_("Contact phone number for the letters?"),
+            Phone(),
+            N_("Phone"),
+        ),
+        Step(
+            "merchant.address",
+            N_("Shop address for the letters?"),
+            Text(max_len=200),
+            N_("Address"),
+            optional=True,
+        ),
+        Step(
+            "merchant.credit_code",
+            N_("Unified social credit code (统一社会信用代码, 18 characters, on the business licence)?"),
+            CreditCode(),
+            N_("Credit code"),
+            optional=True,
+        ),
+    ),
+)
+
+INCIDENT = Group(
+    "incident",
+    N_("Lost terminal"),
+    (
+        Step(
+            "incident.lost_at",
+            N_("When did you last see the terminal? (e.g. 2025-11-20 21:10, 昨天晚上9点)"),
+            DateTime(),
+            N_("Last seen"),
+        ),
+        Step(
+            "incident.discovered_at",
+            N_("When did you notice it was gone?"),
+            DateTime(after="incident.lost_at"),
+            N_("Noticed missing"),
+        ),
+        Step("incident.place", N_("Where was it lost?"), Text(max_len=200), N_("Place"), optional=True),
+        Step("incident.how", N_("Was it lost or stolen?"), Choice(HOW), N_("Lost or stolen")),
+        Step(
+            "incident.reported_to_acquirer",
+            N_("Have you reported it to the provider and had the terminal frozen (挂失/冻结)?"),
+            YesNo(),
+            N_("Reported and frozen"),
+        ),
+        Step(
+            "incident.acquirer_ticket",
+            N_("The provider's ticket number for the report?"),
+            Reference(),
+            N_("Provider ticket"),
+            optional=True,
+            when=_incident("reported_to_acquirer"),
+        ),
+        Step(
+            "incident.police_report",
+            N_("Have you reported it to the police (报案)?"),
+            YesNo(),
+            N_("Reported to police"),
+        ),
+        Step(
+            "incident.police_receipt_no",
+            N_("The number on the police report receipt (报案回执)?"),
+            Reference(),
+            N_("Police receipt number"),
+            optional=True,
+            when=_incident("police_report"),
+        ),
+    ),
+    when=lost,
+)
+
+TXN = Group(
+    "txn",
+    N_("Disputed transactions"),
+    (
+        Step(
+            "txn.datetime",
+            N_("Date and time of the disputed transaction (交易时间), e.g. 2025-11-22 18:30?"),
+            DateTime(),
+            N_("Date and time"),
+            help=N_("It is printed on the slip as DATE/TIME. You can also send a photo of the slip."),
+        ),
+        Step("txn.amount", N_("Amount in yuan (金额)?"), Amount(), N_("Amount")),
+        Step(
+            "txn.reference_no",
+            N_("Reference number (参考号, REFER NO., 12 digits on the slip)?"),
+            Digits(
+                length=12,
+                message=N_(
+                    "The reference number (参考号) has 12 digits, on the slip's REFER NO. line. You sent "
+                    "{got} digits. Please send it again, or /skip."
+                ),
+            ),
+            N_("Reference number"),
+            optional=True,
+        ),
+        Step(
+            "txn.voucher_no",
+            N_("Voucher number (凭证号, VOUCHER NO., 6 digits)?"),
+            Digits(
+                length=6,
+                message=N_(
+                    "The voucher number (凭证号) has 6 digits, on the slip's VOUCHER NO. line. "
+                    "Please send it again, or /skip."
+                ),
+            ),
+            N_("Voucher number"),
+            optional=True,
+        ),
+        Step(
+            "txn.batch_no",
+            N_("Batch number (批次号, BATCH NO., 6 digits)?"),
+            Digits(
+                length=6,
+                message=N_(
+                    "The batch number (批次号) has 6 digits, on the slip's BATCH NO. line. "
+                    "Please send it again, or /skip."
+                ),
+            ),
+            N_("Batch number"),
+            optional=True,
+        ),
+        Step(
+            "txn.auth_code",
+            N_("Authorisation code (授权码, AUTH NO., 6 letters or digits)?"),
+            Alnum(
+                length=6,
+                message=N_(
+                    "The authorisation code (授权码) has 6 letters or digits, on the slip's AUTH NO. line. "
+                    "Please send it again, or /skip."
+                ),
+            ),
+            N_("Authorisation code"),
+            optional=True,
+        ),
+        Step(
+            "txn.card_masked",
+            N_(
+                "Card number as printed on the slip (masked, e.g. 622588******1234)? Only the masked form is kept."
+            ),
+            CardMasked(),
+            N_("Card"),
+            optional=True,
+        ),
+        Step("txn.issuer", N_("Card-issuing bank (发卡行)?"), Text(max_len=60), N_("Issuer"), optional=True),
+        Step("txn.type", N_("Type of transaction?"), Choice(TXN_TYPES), N_("Type")),
+        Step(
+            "txn.goods",
+            N_("What was sold or served?"),
+            Text(max_len=300),
+            N_("Goods or service"),
+            optional=True,
+        ),
+        Step(
+            "txn.signed",
+            N_("Does the slip carry the cardholder's signature (paper or electronic)?"),
+            YesNo(),
+            N_("Signed"),
+            optional=True,
+        ),
+    ),
+    repeat=True,
+    min_items=1,
+    item_title=N_("Transaction {n}"),
+)
+
+CUSTOMER = Group(
+    "customer",
+    N_("Customer"),
+    (
+        Step(
+            "customer.name",
+            N_("The customer's (cardholder's) name, if you know it?"),
+            Text(max_len=50),
+            N_("Name"),
+            optional=True,
+        ),
+        Step(
+            "customer.phone",
+            N_("The customer's phone number, if you know it?"),
+            Phone(),
+            N_("Phone"),
+            optional=True,
+        ),
+        Step("customer.claim", N_("What does the customer (cardholder) claim?"), Choice(CLAIMS), N_("Claim")),
+        Step(
+            "customer.statement",
+            N_("What did they say, in your words?"),
+            Text(max_len=2000),
+            N_("Statement"),
+            optional=True,
+        ),
+        Step(
+            "customer.channel",
+            N_("How are they disputing it?"),
+            Choice(CHANNELS),
+            N_("Channel"),
+            optional=True,
+        ),
+    ),
+)
+
+DISPUTE = Group(
+    "dispute",
+    N_("Bank notice"),
+    (
+        Step(
+            "dispute.stage",
+            N_("Has your acquirer told you of a retrieval request or chargeback?"),
+            Choice(STAGES),
+            N_("Stage"),
+        ),
+        Step(
+            "dispute.notified_at",
+            N_("On what date did the acquirer tell you?"),
+            Date(not_future=True),
+            N_("Notified on"),
+            optional=True,
+            when=has_bank_notice,
+        ),
+        Step(
+            "dispute.deadline",
+            N_("By what date must you reply, as the acquirer's notice says? (/skip if it gives none)"),
+            Date(after="dispute.notified_at"),
+            N_("Reply by"),
+            optional=True,
+            when=has_bank_notice,
+            help=N_("The acquirer sets this date on its notice. If you cannot find it, ask them today."),
+        ),
+        Step(
+            "dispute.case_no",
+            N_("The acquirer's case number for it?"),
+            Reference(),
+            N_("Case number"),
+            optional=True,
+            when=has_bank_notice,
+        ),
+    ),
+)
+
+EVIDENCE = Group(
+    "evidence",
+    N_("Evidence"),
+    (
+        Step(
+            "evidence.kind",
+            N_("What evidence will you send? Choose its kind, or press Done when you have sent everything."),
+            Choice(EVIDENCE_KINDS),
+            N_("Kind"),
+        ),
+        Step(
+            "evidence.file",
+            N_(
+                "Send the photo or file now. Tip: “send as file” keeps the original quality. "
+                "You can send several at once."
+            ),
+            File(),
+            N_("File"),
+        ),
+        Step(
+            "evidence.caption",
+            N_("In a few words, what does it show?"),
+            Text(max_len=300),
+            N_("Shows"),
+            optional=True,
+            when=_no_caption,
+        ),
+    ),
+    repeat=True,
+    item_title=N_("Evidence {n}"),
+)
+
+GROUPS: tuple[Group, ...] = (CASE, MERCHANT, INCIDENT, TXN, CUSTOMER, DISPUTE, EVIDENCE)
+GROUPS_BY_ID = {g.id: g for g in GROUPS}
+STEPS_BY_FIELD = {s.field: s for g in GROUPS for s in g.steps}
+MERCHANT_FIELDS = tuple(s.name for s in MERCHANT.steps)
