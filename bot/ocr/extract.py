@@ -1,0 +1,406 @@
+"""From OCR lines to case fields: find labels, take the value beside or below each, validate, score.
+
+Pure and model-free, so the rules are tested on line lists. A value is proposed only when a label
+names it and it passes its field's rule; two labels that disagree about one field cancel each other.
+Geometry (when boxes are given) is straightened first: the dominant text angle is rotated away so
+that "same row" and "next row" mean what they mean on the paper.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from . import normalize as nz
+from .layouts import FIELDS, LABELS, detect_layout
+
+#: A proposal below this confidence is dropped (tuned on the generated benchmark: see bench/ocr.py).
+MIN_CONFIDENCE = 0.6
+
+
+# --- lines -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    idx: int
+    text: str  # NFKC-normalised
+    score: float
+    x0: float = 0.0
+    x1: float = 0.0
+    y0: float = 0.0
+    y1: float = 0.0
+    h: float = 0.0
+    geometric: bool = False
+    label: LabelHit | None = None
+    children: list[Line] = field(default_factory=list)
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    kind: str  # a field id, "date", "time" or "-"
+    end: int  # where the value starts in Line.text
+    factor: float
+
+
+def _coerce(item) -> tuple[str, float, Sequence | None]:
+    """Accept (text, score), (text, score, box), RapidOCR's (box, text, score) or an object with attributes."""
+    if hasattr(item, "text"):
+        return str(item.text), float(getattr(item, "score", 1.0)), getattr(item, "box", None)
+    if isinstance(item, str):
+        return item, 1.0, None
+    item = tuple(item)
+    if len(item) >= 3 and not isinstance(item[0], str):
+        return str(item[1]), float(item[2]), item[0]
+    if len(item) >= 3:
+        return str(item[0]), float(item[1]), item[2]
+    if len(item) == 2:
+        return str(item[0]), float(item[1]), None
+    return str(item[0]), 1.0, None
+
+
+def _make_lines(items: Iterable) -> list[Line]:
+    raw = [_coerce(it) for it in items]
+    boxes = [b for _, _, b in raw if b is not None and len(b) >= 4]
+    geometric = len(boxes) == len(raw) and len(raw) > 0
+    angle = 0.0
+    if geometric:
+        angles = []
+        for b in boxes:
+            (ax, ay), (bx, by), _, (dx, dy) = b[0], b[1], b[2], b[3]
+            w, hh = math.hypot(bx - ax, by - ay), math.hypot(dx - ax, dy - ay)
+            if w > 2.5 * hh:
+                angles.append(math.atan2(by - ay, bx - ax))
+        angle = statistics.median(angles) if angles else 0.0
+    cos, sin = math.cos(-angle), math.sin(-angle)
+    lines = []
+    for i, (text, score, box) in enumerate(raw):
+        ln = Line(i, nz.nfkc(text), score, geometric=geometric)
+        if geometric:
+            pts = [
+                (x * cos - y * sin, x * sin + y * cos)
+                for x, y in ((float(p[0]), float(p[1])) for p in box[:4])
+            ]
+            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            ln.x0, ln.x1, ln.y0, ln.y1 = min(xs), max(xs), min(ys), max(ys)
+            ln.h = max(1.0, (math.dist(pts[0], pts[3]) + math.dist(pts[1], pts[2])) / 2)
+        if ln.text:
+            lines.append(ln)
+    if geometric:
+        lines.sort(key=lambda ln: (ln.cy, ln.x0))
+    return lines
+
+
+# --- labels ----------------------------------------------------------------------------------------
+
+_ZH: list[tuple[str, str]] = sorted(
+    ((zh, kind) for kind, (zhs, _) in LABELS.items() for zh in zhs), key=lambda p: -len(p[0])
+)
+_EN: list[tuple[str, str]] = sorted(
+    ((en, kind) for kind, (_, ens) in LABELS.items() for en in ens), key=lambda p: -len(p[0])
+)
+_LEAD_JUNK = re.compile(r"^[\s*·|\-_>•.]{0,3}")
+
+
+def _match_en(s: str, pos: int) -> tuple[str, int] | None:
+    """An English label at s[pos:] (spaces and dots in s skipped), as (kind, end index)."""
+    for en, kind in _EN:
+        i, j = pos, 0
+        while i < len(s) and j < len(en):
+            ch = s[i].upper()
+            if ch in " .":
+                i += 1
+                continue
+            if ch != en[j]:
+                break
+            i += 1
+            j += 1
+        if j == len(en):
+            # a short label must end at a word boundary ("TIME" is not "TIMEOUT")
+            if i < len(s) and s[i].isalpha() and s[i].isascii() and len(en) <= 4:
+                continue
+            return kind, i
+    return None
+
+
+def _cjk_prefix(s: str) -> str:
+    out = []
+    for ch in s:
+        if nz.has_cjk(ch) or ch == "/":
+            out.append(ch)
+        else:
+            break
+    return "".join(out)
+
+
+def match_label(text: str) -> LabelHit | None:
+    """The label a line starts with, if any, and where its value begins."""
+    start = _LEAD_JUNK.match(text).end()
+    s = text
+    zh_kind, pos, factor = None, start, 1.0
+    squeezed = s[start:].replace(" ", "")
+    for zh, kind in _ZH:
+        if squeezed.startswith(zh) or (("/" in zh) and squeezed.startswith(zh.replace("/", ""))):
+            target = zh if squeezed.startswith(zh) else zh.replace("/", "")
+            # advance pos over len(target) non-space characters
+            n, i = 0, start
+            while i < len(s) and n < len(target):
+                if s[i] != " ":
+                    n += 1
+                i += 1
+            zh_kind, pos = kind, i
+            break
+    if zh_kind is None:
+        prefix = _cjk_prefix(squeezed)
+        near = {
+            kind
+            for zh, kind in _ZH
+            if len(zh) >= 3 and len(prefix) >= len(zh) and nz.edit_distance(prefix[: len(zh)], zh) == 1
+        }
+        if len(near) == 1 and not any(prefix.startswith(zh) for zh, _ in _ZH):
+            zh_kind = near.pop()
+            n, i = 0, start
+            target_len = next(len(zh) for zh, k in _ZH if k == zh_kind and len(zh) >= 3)
+            while i < len(s) and n < target_len:
+                if s[i] != " ":
+                    n += 1
+                i += 1
+            pos, factor = i, 0.85
+    # English label, in brackets after the Chinese one or on its own (after an unreadable Chinese one)
+    j = pos
+    if zh_kind is None:
+        lead = _cjk_prefix(s[start:])
+        j = start + (len(lead) if len(lead) <= 6 else 0)
+    while j < len(s) and s[j] in " ":
+        j += 1
+    bracket = j < len(s) and s[j] == "("
+    if bracket:
+        j += 1
+    en = _match_en(s, j)
+    if zh_kind is None and en is None:
+        return None
+    if en is not None:
+        en_kind, en_end = en
+        if zh_kind is not None and en_kind != zh_kind:
+            if {zh_kind, en_kind} <= {"date", "time", "txn.datetime"}:
+                en_kind = zh_kind
+            elif factor < 1.0:
+                zh_kind, factor = en_kind, 0.85
+            else:
+                factor = 0.85
+        kind = zh_kind or en_kind
+        if zh_kind is None:
+            factor = 0.9 if j == start else 0.85
+        pos = en_end
+        tail = s[pos : pos + 4]
+        stop = max(tail.rfind(":"), tail.find(")"))
+        if stop >= 0 and not re.search(r"[0-9\u4e00-\u9fff]", tail[:stop]):
+            pos += stop + 1  # 'REFERNOL]:' - junk read at the end of the label
+    else:
+        kind = zh_kind
+        if bracket:  # an English label we do not know: skip the bracket if it closes soon
+            close = s.find(")", j)
+            if 0 <= close - j <= 25:
+                pos = close + 1
+    while pos < len(s) and s[pos] in " :;.)":
+        pos += 1
+    return LabelHit(kind, pos, factor)
+
+
+_INNER_LABEL = re.compile(
+    "|".join(re.escape(zh) for zh, _ in _ZH if len(zh) >= 3 or zh in ("卡号", "金额", "批次", "日期", "时间"))
+)
+
+
+def _split(line: Line) -> list[Line]:
+    """'批次号:000299 凭证号:578046' read as one box → two lines, each with its own label."""
+    cuts = [0]
+    for m in _INNER_LABEL.finditer(line.text):
+        if (
+            m.start() > cuts[-1]
+            and not nz.has_cjk(line.text[m.start() - 1])
+            and line.text[m.start() - 1] not in "(/"
+        ):
+            cuts.append(m.start())
+    if len(cuts) == 1:
+        return [line]
+    cuts.append(len(line.text))
+    parts = []
+    width = max(line.x1 - line.x0, 1.0)
+    n = len(line.text)
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        seg = Line(line.idx, line.text[a:b].strip(), line.score, geometric=line.geometric)
+        seg.x0 = line.x0 + width * a / n
+        seg.x1 = line.x0 + width * b / n
+        seg.y0, seg.y1, seg.h = line.y0, line.y1, line.h
+        parts.append(seg)
+    return parts
+
+
+# --- values ----------------------------------------------------------------------------------------
+
+PARSERS: dict[str, Callable[[str], nz.Value | None]] = {
+    "merchant.name": nz.as_name,
+    "merchant.merchant_no": lambda s: nz.as_digits(s, 15),
+    "merchant.terminal_id": lambda s: nz.as_alnum(s, 8),
+    "txn.datetime": nz.as_datetime,
+    "txn.amount": nz.as_amount,
+    "txn.reference_no": lambda s: nz.as_digits(s, 12),
+    "txn.voucher_no": lambda s: nz.as_digits(s, 6),
+    "txn.batch_no": lambda s: nz.as_digits(s, 6),
+    "txn.auth_code": lambda s: nz.as_alnum(s, 6),
+    "txn.card_masked": nz.as_card,
+    "txn.issuer": nz.as_issuer,
+    "txn.type": nz.as_type,
+}
+
+
+@dataclass
+class Proposal:
+    value: str
+    confidence: float
+    source: str
+
+
+def _row_right(lines: list[Line], ln: Line) -> list[Line]:
+    tol = 0.6 * ln.h
+    out = [
+        m
+        for m in lines
+        if m is not ln and m.x0 >= ln.x1 - 0.5 * ln.h and abs(m.cy - ln.cy) <= max(tol, 0.6 * m.h)
+    ]
+    out.sort(key=lambda m: m.x0)
+    row = []
+    for m in out:
+        if m.label is not None:
+            break
+        row.append(m)
+    return row
+
+
+def _row_below(lines: list[Line], ln: Line) -> list[Line]:
+    below = [m for m in lines if m.cy > ln.cy + 0.55 * ln.h and m.y0 < ln.y1 + 1.6 * ln.h]
+    if not below:
+        return []
+    first = min(below, key=lambda m: m.cy)
+    row = [m for m in below if abs(m.cy - first.cy) <= 0.6 * max(first.h, m.h)]
+    row.sort(key=lambda m: m.x0)
+    if any(m.label is not None for m in row):
+        return []
+    return row
+
+
+def _candidates(lines: list[Line], i: int, layout: str) -> list[tuple[str, float, float, str]]:
+    """(text, ocr score, place factor, where) for the value of the label on lines[i], best place first."""
+    ln = lines[i]
+    rest = ln.text[ln.label.end :].strip()
+    if rest.endswith(":"):
+        rest = ""  # a garbled label ('商户名利MEROHANTNAME:'), not a value
+    if len(rest) >= 2 or (rest and rest.isalnum()):
+        return [(rest, ln.score, 1.0, "same")]
+    out = []
+    if ln.geometric:
+        right = _row_right(lines, ln)
+        if right:
+            out.append((" ".join(m.text for m in right), min(m.score for m in right), 0.97, "right"))
+        elif layout in ("unionpay_slip", "unknown"):
+            below = _row_below(lines, ln)
+            if below:
+                out.append((" ".join(m.text for m in below), min(m.score for m in below), 0.93, "below"))
+    elif i + 1 < len(lines) and lines[i + 1].label is None:
+        out.append((lines[i + 1].text, lines[i + 1].score, 0.9, "next"))
+    return out
+
+
+def _big_amount(lines: list[Line]) -> Proposal | None:
+    """A bank app's headline amount: the tallest bare amount in the top part of the screen."""
+    if not lines or not lines[0].geometric:
+        return None
+    heights = statistics.median(m.h for m in lines)
+    labelled = [m.cy for m in lines if m.label is not None and m.label.kind != "-"]
+    limit = (
+        min(labelled)
+        if labelled
+        else min(m.y0 for m in lines) + 0.4 * (max(m.y1 for m in lines) - min(m.y0 for m in lines))
+    )
+    best = None
+    for m in lines:
+        if m.label is not None or m.h < 1.2 * heights or m.cy > limit:
+            continue
+        if not re.fullmatch(r"[-+]?\s*[¥Y]?\s*[\d,. ]+\s*元?", m.text):
+            continue
+        v = nz.as_amount(m.text)
+        if v and (best is None or m.h > best[1]):
+            best = (Proposal(v.value, 0.9 * v.factor * m.score, "headline"), m.h)
+    return best[0] if best else None
+
+
+# --- the reading -----------------------------------------------------------------------------------
+
+
+def extract(
+    items: Iterable, *, min_confidence: float = MIN_CONFIDENCE
+) -> tuple[str, dict[str, Proposal], int]:
+    """(layout, field id → proposal, number of lines). Proposals below min_confidence are left out."""
+    lines: list[Line] = []
+    for ln in _make_lines(items):
+        lines.extend(_split(ln))
+    for ln in lines:
+        ln.label = match_label(ln.text)
+    layout = detect_layout([nz.compact(ln.text).upper() for ln in lines])
+
+    found: dict[str, list[Proposal]] = {}
+    dates, times = [], []
+    for i, ln in enumerate(lines):
+        if ln.label is None or ln.label.kind == "-":
+            continue
+        kind = ln.label.kind
+        for text, score, place, where in _candidates(lines, i, layout):
+            base = ln.label.factor * place * min(score, ln.score)
+            if kind in ("date", "time", "txn.datetime"):
+                full = nz.as_datetime(text)
+                d = nz.as_date(text) if full is None else None
+                t = nz.as_time(text) if full is None and d is None else None
+                if full and kind == "txn.datetime":
+                    found.setdefault(kind, []).append(Proposal(full.value, base * full.factor, where))
+                elif full:  # a date label with a full date-time after it
+                    found.setdefault("txn.datetime", []).append(Proposal(full.value, base * 0.95, where))
+                elif d and kind != "time":
+                    dates.append((d, base))
+                elif t and kind != "date":
+                    times.append((t, base))
+                break
+            v = PARSERS[kind](text)
+            if v is not None:
+                found.setdefault(kind, []).append(Proposal(v.value, base * v.factor, where))
+                break
+            break  # the value next to a label did not validate: do not look further away
+    if "txn.datetime" not in found and len({d for d, _ in dates}) == 1 and len({t for t, _ in times}) == 1:
+        v = nz.combine(dates[0][0], times[0][0])
+        if v:
+            found["txn.datetime"] = [Proposal(v.value, min(dates[0][1], times[0][1]) * v.factor, "date+time")]
+    if layout in ("bank_app", "unknown"):
+        head = _big_amount(lines)
+        if head:
+            found.setdefault("txn.amount", []).append(head)
+
+    chosen: dict[str, Proposal] = {}
+    for key, props in found.items():
+        values = {p.value for p in props}
+        if len(values) > 1:
+            continue  # two labels disagree: propose nothing rather than guess
+        best = max(props, key=lambda p: p.confidence)
+        conf = best.confidence
+        if len(props) > 1:
+            conf = 1 - (1 - conf) * 0.5  # read the same twice
+        if conf >= min_confidence:
+            chosen[key] = Proposal(best.value, round(min(conf, 1.0), 3), best.source)
+    ordered = {k: chosen[k] for k in FIELDS if k in chosen}
+    return layout, ordered, len(lines)

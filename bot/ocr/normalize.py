@@ -1,0 +1,320 @@
+"""Repair what OCR confuses and validate each value by its field rule (case-fields.md).
+
+Every parser returns a `Value` (the canonical string and a confidence factor for the repairs it had
+to make) or None when the text does not validate. None is the safe answer: a wrong prefilled
+reference number is worse than an empty one. A full card number is masked here and never returned
+or logged in the clear.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from .layouts import BANKS, TYPE_WORDS
+
+TZ_SUFFIX = "+08:00"  # slips print local time; merchants are in Asia/Shanghai (no DST)
+
+
+@dataclass(frozen=True)
+class Value:
+    value: str
+    factor: float = 1.0  # 1.0 = read as is; lower when characters had to be repaired
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+_EXTRA = str.maketrans(
+    {
+        "—": "-",
+        "–": "-",
+        "−": "-",
+        "〇": "0",
+        "．": ".",
+        "。": ".",
+        "×": "*",
+        "＊": "*",
+        "※": "*",
+        "•": "*",
+        "●": "*",
+        "（": "(",
+        "）": ")",
+        "【": "(",
+        "】": ")",
+        "[": "(",
+        "]": ")",
+        "；": ";",
+        "＂": '"',
+    }
+)
+
+
+def nfkc(text: str) -> str:
+    """Full-width to half-width (NFKC), unify brackets, dashes and stars, collapse spaces."""
+    s = unicodedata.normalize("NFKC", text).translate(_EXTRA)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+# --- digits ----------------------------------------------------------------------------------------
+
+# Letters OCR returns for digits on slips (thermal dot fonts and JPEG blur), by visual similarity.
+_DIGIT_LOOKALIKE = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "U": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "L": "1",
+        "!": "1",
+        "Z": "2",
+        "z": "2",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "G": "6",
+        "b": "6",
+        "g": "9",
+        "q": "9",
+        "T": "7",
+    }
+)
+
+
+def as_digits(text: str, length: int, *, max_repairs: int = 1) -> Value | None:
+    """Exactly `length` digits, spaces and separators dropped, at most `max_repairs` look-alike letters."""
+    s = re.sub(r"[\s\-_.,:;'\"]", "", text)
+    if len(s) != length:
+        return None
+    fixed = s.translate(_DIGIT_LOOKALIKE)
+    if not fixed.isdigit() or not fixed.isascii():
+        return None
+    repairs = sum(1 for a, b in zip(s, fixed, strict=True) if a != b)
+    if repairs > max_repairs:
+        return None
+    return Value(fixed, 0.8**repairs)
+
+
+def as_alnum(text: str, length: int) -> Value | None:
+    """Exactly `length` letters or digits, upper-cased. A mostly-digit code gets O/I read as 0/1."""
+    s = re.sub(r"[\s\-_.,:;'\"]", "", text).upper()
+    if len(s) != length or not re.fullmatch(r"[0-9A-Z]+", s):
+        return None
+    digits = sum(ch.isdigit() for ch in s)
+    factor = 1.0
+    if digits >= length - 2 and re.search(r"[OIL]", s):
+        fixed = s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+        factor = 0.8 ** sum(1 for a, b in zip(s, fixed, strict=True) if a != b)
+        s = fixed
+    return Value(s, factor)
+
+
+# --- money -----------------------------------------------------------------------------------------
+
+_CURRENCY = re.compile(r"(?i)(人民币|RMB|CNY|元|¥|Y(?=\d)|\$)")
+
+
+def as_amount(text: str) -> Value | None:
+    """'RMB 1,288.00', '¥1288.00', '-1,288.00元' → '1288.00'; exactly two decimals required."""
+    s = _CURRENCY.sub("", nfkc(text))
+    s = s.replace(" ", "").strip(":")
+    s = s.lstrip("+-")
+    if not s:
+        return None
+    factor = 1.0
+    m = re.fullmatch(r"(\d{1,3}(?:[,.]\d{3})+|\d+)[.,](\d{2})", s)
+    if not m:
+        return None
+    whole, cents = m.group(1), m.group(2)
+    if "." in whole:  # a thousands comma read as a dot: accept only a clean 3-digit grouping
+        factor = 0.9
+    whole = re.sub(r"[,.]", "", whole)
+    if s[-3] == ",":
+        factor = min(factor, 0.85)
+    if len(whole) > 1 and whole.startswith("0"):
+        return None
+    value = int(whole) * 100 + int(cents)
+    if value <= 0 or value > 100_000_000 * 100:
+        return None
+    return Value(f"{int(whole)}.{cents}", factor)
+
+
+# --- dates -----------------------------------------------------------------------------------------
+
+_DATE = r"(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{2}|\d(?!\d))\s*日?"
+_TIME = r"(?P<H>\d{1,2})\s*[:;.时]\s*(?P<M>\d{2})(?:\s*[:;.分]\s*(?P<S>\d{2}))?\s*秒?"
+_DATETIME_RE = re.compile(rf"^{_DATE}\s*(?:T\s*)?{_TIME}$")
+_DATE_RE = re.compile(rf"^{_DATE}$")
+_TIME_RE = re.compile(rf"^{_TIME}$")
+
+
+def _iso(y: int, mo: int, d: int, h: int, mi: int, sec: int) -> str | None:
+    try:
+        dt = datetime(y, mo, d, h, mi, sec)
+    except ValueError:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + TZ_SUFFIX
+
+
+def as_datetime(text: str) -> Value | None:
+    """'2025/11/22 18:30:00', '2025-11-22 18:30', '2025年11月22日 18:30:00' → ISO 8601 at +08:00."""
+    s = nfkc(text).strip(" :")
+    m = _DATETIME_RE.match(s)
+    if not m:
+        return None
+    sec = m.group("S")
+    iso = _iso(int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"]), int(m["M"]), int(sec or 0))
+    return Value(iso, 1.0 if sec else 0.95) if iso else None
+
+
+def as_date(text: str) -> tuple[int, int, int] | None:
+    m = _DATE_RE.match(nfkc(text).strip(" :"))
+    if not m:
+        return None
+    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    return (y, mo, d) if _iso(y, mo, d, 0, 0, 0) else None
+
+
+def as_time(text: str) -> tuple[int, int, int] | None:
+    m = _TIME_RE.match(nfkc(text).strip(" :"))
+    if not m:
+        return None
+    h, mi, sec = int(m["H"]), int(m["M"]), int(m["S"] or 0)
+    return (h, mi, sec) if h < 24 and mi < 60 and sec < 60 else None
+
+
+def combine(date: tuple[int, int, int], time: tuple[int, int, int]) -> Value | None:
+    iso = _iso(*date, *time)
+    return Value(iso, 0.95) if iso else None
+
+
+# --- cards -----------------------------------------------------------------------------------------
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def is_card_number(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and digits.isdigit() and digits[0] not in "08" and luhn_ok(digits)
+
+
+def mask_pan(digits: str) -> str:
+    return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
+
+
+_FULL_PAN = re.compile(r"(?<!\d)(\d(?:[ \-]?\d){12,18})(?!\d)")
+
+
+def mask_card_numbers(text: str) -> str:
+    """Mask every Luhn-valid 13-19 digit run in free text (for anything that could reach a log)."""
+
+    def repl(m: re.Match[str]) -> str:
+        d = re.sub(r"[ \-]", "", m.group(1))
+        return mask_pan(d) if is_card_number(d) else m.group(0)
+
+    return _FULL_PAN.sub(repl, text)
+
+
+_MASKED = re.compile(r"^(?P<head>\d{4,6})(?P<stars>[*.·°'`\"]*\*[*.·°'`\"]*)(?P<tail>\d{4})$")
+_TAIL = re.compile(r"(?:尾号|末四位|后四位|末尾|\*{2,})\s*(?P<tail>\d{4})\)?$")
+
+
+def as_card(text: str) -> Value | None:
+    """A masked card number as printed, canonical '622588******1234' / '****1234'; a full one is masked."""
+    s = nfkc(text)
+    s = re.sub(r"(?<=\d)\s*/?\s*[CSIFQ]$", "", s)  # entry-mode letter after the number on slips
+    flat = re.sub(r"[\s\-]", "", s)
+    flat = re.sub(r"[xX#]", "*", flat)
+    m = _MASKED.match(flat)
+    if m:
+        head = m["head"]
+        stars = m["stars"]
+        total = len(head) + len(stars) + 4
+        factor = 1.0 if 13 <= total <= 19 and set(stars) == {"*"} else 0.9
+        if head[0] in "08":
+            return None
+        return Value(f"{head}******{m['tail']}", factor)
+    if flat.isdigit():
+        if is_card_number(flat):
+            return Value(mask_pan(flat), 0.95)
+        return None  # a wrong full number, or a misread: never proposed, never echoed
+    m = _TAIL.search(flat)
+    if m and not re.search(r"\d", flat[: m.start()].replace("(", "")[-1:] or ""):
+        return Value("****" + m["tail"], 0.95)
+    return None
+
+
+# --- words -----------------------------------------------------------------------------------------
+
+
+def as_type(text: str) -> Value | None:
+    """消费 sale, 预授权完成 preauth_completion, 退货 refund, 消费撤销 void; other known kinds → other."""
+    s = compact(nfkc(text)).upper()
+    for word, kind in TYPE_WORDS:
+        if word in s:
+            return Value(kind, 1.0 if has_cjk(word) else 0.95)
+    return None
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def as_issuer(text: str) -> Value | None:
+    """A bank name; snapped to a known issuer when one character is off, else must end in 银行 etc."""
+    s = compact(nfkc(text))
+    s = re.sub(r"\(?\d{8}\)?$", "", s)  # institution code printed after the name
+    s = re.sub(r"(信用卡|借记卡|贷记卡|储蓄卡|准贷记卡)$", "", s).strip(":")
+    if not s or not has_cjk(s) or len(s) > 30:
+        return None
+    if s in BANKS:
+        return Value(s, 1.0)
+    near = [b for b in BANKS if edit_distance(s, b) <= (1 if len(b) <= 5 else 2)]
+    if len(near) == 1:
+        return Value(near[0], 0.85)
+    if re.search(r"(银行|信用社|农商行|农信|邮储)$", s) and not re.search(r"[\d:]", s):
+        return Value(s, 0.7)
+    return None
+
+
+def as_name(text: str) -> Value | None:
+    """A merchant name: 2-100 characters with letters or CJK, not a number, not a label."""
+    s = nfkc(text).strip(" :;,.-")
+    if not (2 <= len(s) <= 100):
+        return None
+    if not (has_cjk(s) or re.search(r"[A-Za-z]{3}", s)):
+        return None
+    if sum(ch.isdigit() for ch in s) > len(s) / 2:
+        return None
+    if re.search(r"[:(]", s):
+        return None
+    return Value(s, 1.0)
