@@ -1,0 +1,161 @@
+"""Blocks to PDF (fpdf2): A4, the CJK font embedded as a subset, page numbers in the footer."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from fpdf import FPDF
+from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
+from fpdf.fonts import FontFace, TTFFont
+
+from bot.documents.fonts import FONT_NAME, WORKING_FONT
+from bot.documents.markup import Block, Run, document_text, plain
+
+_FAMILY = "cjk"
+_BODY, _SMALL = 10.5, 8.5
+_LINE = 6.0  # mm per body line
+
+
+class _Pdf(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font(_FAMILY, size=_SMALL)
+        self.set_text_color(110)
+        self.cell(0, 5, self.footer_text.format(page=self.page_no(), pages="{nb}"), align=Align.C)
+        self.set_text_color(0)
+
+
+def render_pdf(blocks: list[Block], *, lang: str, title: str, footer: str, created: datetime) -> bytes:
+    """`footer` holds {page} and {pages}."""
+    pdf = _Pdf(format="A4", unit="mm")
+    pdf.footer_text = footer
+    pdf.set_margins(20, 18, 20)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.set_title(title)
+    pdf.set_lang("zh-CN" if lang == "zh" else "en")
+    pdf.set_creator("POS Dispute Assistant")
+    pdf.set_creation_date(created)
+    _embed_font(pdf, document_text(blocks) + footer + title)
+    pdf.add_page()
+    wrap = WrapMode.CHAR if lang == "zh" else WrapMode.WORD
+    for block in blocks:
+        _block(pdf, block, wrap)
+    return bytes(pdf.output())
+
+
+def _embed_font(pdf: FPDF, text: str) -> None:
+    # The working font (see fonts.py) is handed to fpdf2 from memory; bounding boxes are not
+    # recomputed when the subset is saved, which halves the time per document.
+    font = TTFFont(pdf, io.BytesIO(WORKING_FONT.data_for(text)), _FAMILY, "")
+    font.ttfont.recalcBBoxes = False
+    font.name = FONT_NAME.replace(" ", "")
+    pdf.fonts[_FAMILY] = font
+    if font.is_cff and font.is_cid_keyed:
+        pdf._set_min_pdf_version("1.6")
+
+
+def _block(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
+    kind = block.kind
+    if kind == "title":
+        pdf.ln(2)
+        _runs(pdf, [Run(block.text, True)], size=16, line=9, align=Align.C, wrap=wrap)
+        pdf.ln(3)
+    elif kind == "h1":
+        pdf.ln(2.5)
+        _runs(pdf, [Run(block.text, True)], size=12.5, line=7.5, wrap=wrap)
+        pdf.ln(0.5)
+    elif kind == "h2":
+        pdf.ln(1)
+        _runs(pdf, [Run(block.text, True)], size=11, line=6.5, wrap=wrap)
+    elif kind == "p":
+        _runs(pdf, block.runs, wrap=wrap)
+        pdf.ln(1.2)
+    elif kind in ("bullet", "number"):
+        mark = "•" if kind == "bullet" else f"{block.number}."
+        _runs(pdf, block.runs, wrap=wrap, mark=mark)
+        pdf.ln(0.8)
+    elif kind == "note":
+        pdf.set_text_color(90)
+        _runs(pdf, block.runs, size=_SMALL + 0.5, line=5, wrap=wrap)
+        pdf.set_text_color(0)
+        pdf.ln(1)
+    elif kind == "right":
+        _runs(pdf, block.runs, align=Align.R, wrap=wrap)
+        pdf.ln(0.5)
+    elif kind == "gap":
+        pdf.ln(_LINE)
+    elif kind == "table":
+        _table(pdf, block, wrap)
+
+
+def _runs(
+    pdf: FPDF,
+    runs: list[Run],
+    *,
+    size: float = _BODY,
+    line: float = _LINE,
+    align: Align = Align.L,
+    wrap: WrapMode = WrapMode.CHAR,
+    mark: str = "",
+) -> None:
+    pdf.set_font(_FAMILY, size=size)
+    left = pdf.l_margin
+    if mark:
+        pdf.set_x(left + 2)
+        pdf.cell(6, line, mark)
+        pdf.set_left_margin(left + 8)
+        pdf.set_x(left + 8)
+    if align != Align.L or not any(run.bold for run in runs):
+        pdf.multi_cell(0, line, plain(runs), align=align, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:  # mixed bold: flow run by run, bold drawn as filled and stroked glyphs
+        pdf.set_x(pdf.l_margin)
+        for run in runs:
+            if run.bold:
+                # inside q…Q, so the stroke does not leak into the text that follows
+                with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.18):
+                    pdf.write(line, run.text, wrapmode=wrap)
+            else:
+                pdf.write(line, run.text, wrapmode=wrap)
+        pdf.ln(line)
+    pdf.set_left_margin(left)
+    pdf.set_x(left)
+
+
+def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
+    columns = max(len(row) for row in block.rows)
+    widths = _column_widths(block, columns, pdf.epw)
+    pdf.set_font(_FAMILY, size=_BODY - 0.5)
+    pdf.set_draw_color(150)
+    pdf.set_line_width(0.2)
+    heading = FontFace(emphasis=None, fill_color=(235, 235, 235))
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.epw,
+        first_row_as_headings=block.header,
+        headings_style=heading,
+        line_height=5.4,
+        padding=1.4,
+        wrapmode=wrap if columns > 2 else WrapMode.CHAR,
+        text_align="LEFT",
+    ) as table:
+        for row in block.rows:
+            cells = table.row()
+            for i in range(columns):
+                cells.cell(plain(row[i]) if i < len(row) else "")
+    pdf.set_draw_color(0)
+    pdf.ln(2)
+
+
+def _column_widths(block: Block, columns: int, total: float) -> tuple[float, ...]:
+    """Share the width by the longest text in each column, within limits, so short labels stay narrow."""
+    longest = [1] * columns
+    for row in block.rows:
+        for i, cell in enumerate(row[:columns]):
+            width = sum(2 if ord(c) > 0x2E80 else 1 for c in plain(cell))
+            longest[i] = max(longest[i], min(width, 60))
+    share = [max(w, 6) for w in longest]
+    scale = total / sum(share)
+    return tuple(w * scale for w in share)
