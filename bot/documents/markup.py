@@ -78,7 +78,10 @@ def parse(source: str) -> list[Block]:
         if line.startswith("|") and line.endswith("|") and len(line) > 1:
             table = blocks[-1] if blocks and blocks[-1].kind == "table" else None
             if _SEPARATOR.match(line):
-                if table is not None and len(table.rows) == 1:
+                if table is not None and len(table.rows) > 1:  # a new table right after another
+                    blocks.append(Block("table", rows=[table.rows.pop()]))
+                    table = blocks[-1]
+                if table is not None:
                     table.header = True
                 continue
             cells = [_inline(cell.strip(), values) for cell in line[1:-1].split("|")]
