@@ -28,7 +28,7 @@ def score(samples: list[Sample], readings: list[SlipReading]) -> dict:
     per_layout: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     errors = []
     for s, r in zip(samples, readings, strict=True):
-        for key, want in s.truth.items():
+        for key, _want in s.truth.items():
             per_field[key][0] += 1
             per_layout[s.layout][0] += 1
         for key, got in r.fields.items():

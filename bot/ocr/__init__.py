@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .extract import extract
+from .extract import propose
 
 __all__ = ["SlipReading", "extract_fields", "read_image", "read_image_async", "NOTHING_READ"]
 
@@ -52,7 +52,7 @@ class SlipReading:
 
 def extract_fields(lines, *, seconds: float = 0.0) -> SlipReading:
     """Fields from OCR lines: (text, score), (text, score, box) or RapidOCR's (box, text, score). No model."""
-    layout, props, n = extract(lines)
+    layout, props, n = propose(lines)
     return SlipReading(
         layout=layout,
         fields={k: p.value for k, p in props.items()},

@@ -74,8 +74,9 @@ def decode(data: bytes) -> np.ndarray:
 @dataclass(frozen=True)
 class OcrLine:
     text: str
-    score: float
+    score: float  # mean character probability, as RapidOCR reports it
     box: tuple[tuple[float, float], ...]  # four corners, upright page coordinates
+    chars: tuple[float, ...] = ()  # probability of each character of text
 
 
 def _upright(points: np.ndarray, orientation: int, w: int, h: int) -> np.ndarray:
@@ -90,20 +91,21 @@ def _upright(points: np.ndarray, orientation: int, w: int, h: int) -> np.ndarray
     return points
 
 
-def _page_orientation(boxes: list[np.ndarray], cls_res: list, texts: list[str]) -> int:
-    votes = {0: 0.0, 90: 0.0, 180: 0.0, 270: 0.0}
-    for box, (label, cscore), text in zip(boxes, cls_res, texts, strict=False):
-        bw = max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))
-        bh = max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))
-        tall = bh / max(bw, 1.0) >= 1.5
-        flipped = "180" in str(label) and float(cscore) > 0.9
-        key = (90 if not flipped else 270) if tall else (180 if flipped else 0)
-        votes[key] += max(len(text), 1)
-    return max(votes, key=votes.get)
+def _is_tall(box: np.ndarray) -> bool:
+    bw = max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))
+    bh = max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))
+    return bh / max(bw, 1.0) >= 1.5  # the rule RapidOCR uses to turn a crop by 90 degrees
 
 
 def ocr_lines(data: bytes) -> list[OcrLine]:
-    """Read every text line of a photo. Raises ImageError when the bytes are not an image."""
+    """Read every text line of a photo. Raises ImageError when the bytes are not an image.
+
+    The page orientation is decided once for the whole photo (boxes mostly tall: turned by 90
+    degrees; the line classifier's vote on the longest lines: upside down), and every crop is turned
+    the same way. Deciding per line lets a short number like 000596 be read upside down as 965000.
+    """
+    import cv2
+
     img = decode(data)
     engine = get_engine()
     with _lock:  # RapidOCR keeps per-call state on the instance; one photo at a time per process
@@ -112,21 +114,41 @@ def ocr_lines(data: bytes) -> list[OcrLine]:
             return []
         boxes = engine.sorted_boxes(boxes)
         crops = engine.get_crop_img_list(img, boxes)
-        crops, cls_res, _ = engine.text_cls(crops)
-        rec_res, _ = engine.text_rec(crops)
-    texts = [str(r[0]) for r in rec_res]
+        tall = [_is_tall(b) for b in boxes]
+        sideways = sum(tall) > len(tall) / 2
+        # vote on the longest lines that agree with the page's orientation
+        order = sorted(
+            (i for i in range(len(crops)) if tall[i] == sideways),
+            key=lambda i: -crops[i].shape[1] / max(crops[i].shape[0], 1),
+        )[:VOTERS]
+        flipped = False
+        if order:
+            _, cls_res, _ = engine.text_cls([crops[i] for i in order])
+            weight = sum(float(sc) * (1 if "180" in str(lb) else -1) for lb, sc in cls_res)
+            flipped = weight > 0
+        if flipped:
+            crops = [cv2.rotate(c, cv2.ROTATE_180) for c in crops]
+        rec_res, _ = engine.text_rec(crops, True)
     h, w = img.shape[:2]
-    orientation = _page_orientation(boxes, cls_res, texts)
+    orientation = (270 if flipped else 90) if sideways else (180 if flipped else 0)
     lines = []
-    for box, (text, score, *_rest) in zip(boxes, rec_res, strict=False):
-        if not str(text).strip() or float(score) < 0.5:
+    for box, res in zip(boxes, rec_res, strict=False):
+        text, score = str(res[0]), float(res[1])
+        chars = tuple(float(c) for c in res[2][4]) if len(res) > 2 and len(res[2]) > 4 else ()
+        if not text.strip() or score < 0.5:
             continue
         pts = _upright(np.asarray(box, np.float32), orientation, w, h)
         if orientation:
             pts = _reorder(pts)
-        lines.append(OcrLine(str(text), float(score), tuple((float(px), float(py)) for px, py in pts)))
+        if len(chars) != len(text):
+            chars = (score,) * len(text)
+        lines.append(OcrLine(text, score, tuple((float(px), float(py)) for px, py in pts), chars))
     lines.sort(key=lambda ln: (sum(p[1] for p in ln.box) / 4, ln.box[0][0]))
     return lines
+
+
+#: How many of the longest lines vote on whether the page is upside down.
+VOTERS = 12
 
 
 def _reorder(pts: np.ndarray) -> np.ndarray:

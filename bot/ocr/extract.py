@@ -19,6 +19,8 @@ from .layouts import FIELDS, LABELS, detect_layout
 
 #: A proposal below this confidence is dropped (tuned on the generated benchmark: see bench/ocr.py).
 MIN_CONFIDENCE = 0.6
+#: Free text has no format check to catch a misread character, so it needs a surer reading.
+FIELD_MIN_CONFIDENCE = {"merchant.name": 0.7, "txn.issuer": 0.7}
 
 
 # --- lines -----------------------------------------------------------------------------------------
@@ -34,6 +36,9 @@ class Line:
     y0: float = 0.0
     y1: float = 0.0
     h: float = 0.0
+    w: float = 0.0
+    angle: float = 0.0  # of the text baseline, after the page's dominant angle is taken out
+    probs: tuple[float, ...] = ()  # per character of text
     geometric: bool = False
     label: LabelHit | None = None
     children: list[Line] = field(default_factory=list)
@@ -41,6 +46,17 @@ class Line:
     @property
     def cy(self) -> float:
         return (self.y0 + self.y1) / 2
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    def quality(self, start: int = 0, end: int | None = None, *, mean: bool = False) -> float:
+        """The least sure character of text[start:end] (punctuation and card-mask stars aside): one bad digit spoils a number."""
+        ps = [p for c, p in zip(self.text[start:end], self.probs[start:end], strict=False) if c.isalnum()]
+        if not ps:
+            return self.score
+        return sum(ps) / len(ps) if mean else min(ps)
 
 
 @dataclass(frozen=True)
@@ -50,25 +66,26 @@ class LabelHit:
     factor: float
 
 
-def _coerce(item) -> tuple[str, float, Sequence | None]:
+def _coerce(item) -> tuple[str, float, Sequence | None, tuple[float, ...] | None]:
     """Accept (text, score), (text, score, box), RapidOCR's (box, text, score) or an object with attributes."""
     if hasattr(item, "text"):
-        return str(item.text), float(getattr(item, "score", 1.0)), getattr(item, "box", None)
+        chars = getattr(item, "chars", None) or None
+        return str(item.text), float(getattr(item, "score", 1.0)), getattr(item, "box", None), chars
     if isinstance(item, str):
-        return item, 1.0, None
+        return item, 1.0, None, None
     item = tuple(item)
     if len(item) >= 3 and not isinstance(item[0], str):
-        return str(item[1]), float(item[2]), item[0]
+        return str(item[1]), float(item[2]), item[0], None
     if len(item) >= 3:
-        return str(item[0]), float(item[1]), item[2]
+        return str(item[0]), float(item[1]), item[2], None
     if len(item) == 2:
-        return str(item[0]), float(item[1]), None
-    return str(item[0]), 1.0, None
+        return str(item[0]), float(item[1]), None, None
+    return str(item[0]), 1.0, None, None
 
 
 def _make_lines(items: Iterable) -> list[Line]:
     raw = [_coerce(it) for it in items]
-    boxes = [b for _, _, b in raw if b is not None and len(b) >= 4]
+    boxes = [b for _, _, b, _ in raw if b is not None and len(b) >= 4]
     geometric = len(boxes) == len(raw) and len(raw) > 0
     angle = 0.0
     if geometric:
@@ -81,8 +98,9 @@ def _make_lines(items: Iterable) -> list[Line]:
         angle = statistics.median(angles) if angles else 0.0
     cos, sin = math.cos(-angle), math.sin(-angle)
     lines = []
-    for i, (text, score, box) in enumerate(raw):
-        ln = Line(i, nz.nfkc(text), score, geometric=geometric)
+    for i, (text, score, box, chars) in enumerate(raw):
+        norm, probs = nz.nfkc_probs(text, tuple(chars) if chars else (score,) * len(text))
+        ln = Line(i, norm, score, probs=probs, geometric=geometric)
         if geometric:
             pts = [
                 (x * cos - y * sin, x * sin + y * cos)
@@ -91,6 +109,12 @@ def _make_lines(items: Iterable) -> list[Line]:
             xs, ys = [p[0] for p in pts], [p[1] for p in pts]
             ln.x0, ln.x1, ln.y0, ln.y1 = min(xs), max(xs), min(ys), max(ys)
             ln.h = max(1.0, (math.dist(pts[0], pts[3]) + math.dist(pts[1], pts[2])) / 2)
+            ln.w = max(1.0, (math.dist(pts[0], pts[1]) + math.dist(pts[3], pts[2])) / 2)
+            ln.angle = math.atan2(
+                pts[1][1] - pts[0][1] + pts[2][1] - pts[3][1], pts[1][0] - pts[0][0] + pts[2][0] - pts[3][0]
+            )
+            cy = (ln.y0 + ln.y1) / 2
+            ln.y0, ln.y1 = cy - ln.h / 2, cy + ln.h / 2  # a tilted box's extent overstates its height
         if ln.text:
             lines.append(ln)
     if geometric:
@@ -236,7 +260,11 @@ def _split(line: Line) -> list[Line]:
     width = max(line.x1 - line.x0, 1.0)
     n = len(line.text)
     for a, b in zip(cuts, cuts[1:], strict=False):
-        seg = Line(line.idx, line.text[a:b].strip(), line.score, geometric=line.geometric)
+        lead = len(line.text[a:b]) - len(line.text[a:b].lstrip())
+        seg_text = line.text[a:b].strip()
+        seg = Line(line.idx, seg_text, line.score, geometric=line.geometric)
+        seg.probs = line.probs[a + lead : a + lead + len(seg_text)]
+        seg.angle, seg.w = line.angle, line.w * (b - a) / n
         seg.x0 = line.x0 + width * a / n
         seg.x1 = line.x0 + width * b / n
         seg.y0, seg.y1, seg.h = line.y0, line.y1, line.h
@@ -269,19 +297,28 @@ class Proposal:
     source: str
 
 
+def _offset(a: Line, b: Line) -> float:
+    """How far b's centre lies off the text line through a's centre (both boxes' angles, by width)."""
+    theta = (a.angle * a.w + b.angle * b.w) / (a.w + b.w)
+    return (b.cy - a.cy) - math.tan(theta) * (b.cx - a.cx)
+
+
+def _right_of(a: Line, b: Line) -> bool:
+    return b is not a and b.x0 >= a.x1 - 0.5 * a.h and abs(_offset(a, b)) <= 0.5 * max(a.h, b.h)
+
+
 def _row_right(lines: list[Line], ln: Line) -> list[Line]:
-    tol = 0.6 * ln.h
-    out = [
-        m
-        for m in lines
-        if m is not ln and m.x0 >= ln.x1 - 0.5 * ln.h and abs(m.cy - ln.cy) <= max(tol, 0.6 * m.h)
-    ]
-    out.sort(key=lambda m: m.x0)
+    """Unlabelled boxes to the right on the same row, each closer to this label's row than to any other's."""
+    labels = [m for m in lines if m.label is not None]
     row = []
-    for m in out:
+    for m in sorted((m for m in lines if _right_of(ln, m)), key=lambda m: m.x0):
         if m.label is not None:
             break
-        row.append(m)
+        owner = min(
+            (lab for lab in labels if _right_of(lab, m)), key=lambda lab: abs(_offset(lab, m)), default=None
+        )
+        if owner is ln:
+            row.append(m)
     return row
 
 
@@ -300,22 +337,30 @@ def _row_below(lines: list[Line], ln: Line) -> list[Line]:
 def _candidates(lines: list[Line], i: int, layout: str) -> list[tuple[str, float, float, str]]:
     """(text, ocr score, place factor, where) for the value of the label on lines[i], best place first."""
     ln = lines[i]
+    # CTC is unsure where a run of mask stars ends, which lowers the digits next to it: a card
+    # number is judged on its mean (its format check is strict), everything else on its worst character
+    mean = ln.label.kind == "txn.card_masked"
     rest = ln.text[ln.label.end :].strip()
     if rest.endswith(":"):
         rest = ""  # a garbled label ('商户名利MEROHANTNAME:'), not a value
     if len(rest) >= 2 or (rest and rest.isalnum()):
-        return [(rest, ln.score, 1.0, "same")]
+        start = ln.text.index(rest, ln.label.end)
+        return [(rest, ln.quality(start, start + len(rest), mean=mean), 1.0, "same")]
     out = []
     if ln.geometric:
         right = _row_right(lines, ln)
         if right:
-            out.append((" ".join(m.text for m in right), min(m.score for m in right), 0.97, "right"))
+            out.append(
+                (" ".join(m.text for m in right), min(m.quality(mean=mean) for m in right), 0.97, "right")
+            )
         elif layout in ("unionpay_slip", "unknown"):
             below = _row_below(lines, ln)
             if below:
-                out.append((" ".join(m.text for m in below), min(m.score for m in below), 0.93, "below"))
+                out.append(
+                    (" ".join(m.text for m in below), min(m.quality(mean=mean) for m in below), 0.95, "below")
+                )
     elif i + 1 < len(lines) and lines[i + 1].label is None:
-        out.append((lines[i + 1].text, lines[i + 1].score, 0.9, "next"))
+        out.append((lines[i + 1].text, lines[i + 1].quality(mean=mean), 0.9, "next"))
     return out
 
 
@@ -338,14 +383,14 @@ def _big_amount(lines: list[Line]) -> Proposal | None:
             continue
         v = nz.as_amount(m.text)
         if v and (best is None or m.h > best[1]):
-            best = (Proposal(v.value, 0.9 * v.factor * m.score, "headline"), m.h)
+            best = (Proposal(v.value, 0.9 * v.factor * m.quality(), "headline"), m.h)
     return best[0] if best else None
 
 
 # --- the reading -----------------------------------------------------------------------------------
 
 
-def extract(
+def propose(
     items: Iterable, *, min_confidence: float = MIN_CONFIDENCE
 ) -> tuple[str, dict[str, Proposal], int]:
     """(layout, field id → proposal, number of lines). Proposals below min_confidence are left out."""
@@ -363,7 +408,7 @@ def extract(
             continue
         kind = ln.label.kind
         for text, score, place, where in _candidates(lines, i, layout):
-            base = ln.label.factor * place * min(score, ln.score)
+            base = ln.label.factor * place * score
             if kind in ("date", "time", "txn.datetime"):
                 full = nz.as_datetime(text)
                 d = nz.as_date(text) if full is None else None
@@ -400,7 +445,7 @@ def extract(
         conf = best.confidence
         if len(props) > 1:
             conf = 1 - (1 - conf) * 0.5  # read the same twice
-        if conf >= min_confidence:
+        if conf >= max(min_confidence, FIELD_MIN_CONFIDENCE.get(key, 0.0) if min_confidence > 0 else 0.0):
             chosen[key] = Proposal(best.value, round(min(conf, 1.0), 3), best.source)
     ordered = {k: chosen[k] for k in FIELDS if k in chosen}
     return layout, ordered, len(lines)

@@ -86,22 +86,27 @@ LAYOUT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bank_app", ("交易详情", "账单详情", "交易明细", "账单明细", "记账日期", "入账日期", "交易卡号")),
 )
 
-# Transaction type words, most specific first (消费撤销 before 消费, 预授权完成 before 预授权).
+# Transaction type words. A value must consist of such words only (消费撒销 is not 消费), and its
+# Chinese and English words must agree.
 TYPE_WORDS: tuple[tuple[str, str], ...] = (
     ("消费撤销", "void"),
     ("撤销", "void"),
     ("预授权完成", "preauth_completion"),
-    ("授权完成", "preauth_completion"),
+    ("预授权完成(请求)", "preauth_completion"),
     ("预授权撤销", "other"),
     ("预授权", "other"),
     ("退货", "refund"),
     ("退款", "refund"),
     ("消费", "sale"),
     ("AUTHCOMPLETE", "preauth_completion"),
+    ("AUTHCOMPLETION", "preauth_completion"),
     ("COMPLETION", "preauth_completion"),
+    ("COMPLETE", "preauth_completion"),
     ("VOID", "void"),
     ("REFUND", "refund"),
     ("SALE", "sale"),
+    ("PREAUTH", "other"),
+    ("PRE-AUTH", "other"),
 )
 
 BANKS = frozenset(

@@ -57,6 +57,31 @@ def nfkc(text: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+def nfkc_probs(text: str, probs: tuple[float, ...] | None) -> tuple[str, tuple[float, ...]]:
+    """nfkc() that keeps a probability per output character (each input character's for its outputs)."""
+    if not probs or len(probs) != len(text):
+        t = nfkc(text)
+        return t, (1.0,) * len(t) if not probs else (min(probs),) * len(t)
+    out: list[str] = []
+    ps: list[float] = []
+    for ch, p in zip(text, probs, strict=True):
+        for c in unicodedata.normalize("NFKC", ch).translate(_EXTRA):
+            if c.isspace():
+                if out and out[-1] != " ":
+                    out.append(" ")
+                    ps.append(1.0)
+                continue
+            out.append(c)
+            ps.append(p)
+    while out and out[-1] == " ":
+        out.pop()
+        ps.pop()
+    while out and out[0] == " ":
+        out.pop(0)
+        ps.pop(0)
+    return "".join(out), tuple(ps)
+
+
 def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -114,13 +139,11 @@ def as_alnum(text: str, length: int) -> Value | None:
     s = re.sub(r"[\s\-_.,:;'\"]", "", text).upper()
     if len(s) != length or not re.fullmatch(r"[0-9A-Z]+", s):
         return None
-    digits = sum(ch.isdigit() for ch in s)
-    factor = 1.0
-    if digits >= length - 2 and re.search(r"[OIL]", s):
-        fixed = s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
-        factor = 0.8 ** sum(1 for a, b in zip(s, fixed, strict=True) if a != b)
-        s = fixed
-    return Value(s, factor)
+    # O and I are read for 0 and 1 far more often than issuers and acquirers print them (the codes
+    # are mostly digits), so they are taken as digits, at a lower confidence.
+    fixed = s.translate(str.maketrans({"O": "0", "I": "1"}))
+    factor = 0.9 ** sum(1 for a, b in zip(s, fixed, strict=True) if a != b)
+    return Value(fixed, factor)
 
 
 # --- money -----------------------------------------------------------------------------------------
@@ -238,7 +261,9 @@ def mask_card_numbers(text: str) -> str:
     return _FULL_PAN.sub(repl, text)
 
 
-_MASKED = re.compile(r"^(?P<head>\d{4,6})(?P<stars>[*.·°'`\"]*\*[*.·°'`\"]*)(?P<tail>\d{4})$")
+_MASKED = re.compile(
+    r"^(?P<head>\d{6}|\d{4})(?P<stars>[*.·°'`\"]*\*[*.·°'`\"]*)(?P<tail>\d{4})(?P<mode>[CSI10/]{0,2})$"
+)
 _TAIL = re.compile(r"(?:尾号|末四位|后四位|末尾|\*{2,})\s*(?P<tail>\d{4})\)?$")
 
 
@@ -254,6 +279,8 @@ def as_card(text: str) -> Value | None:
         stars = m["stars"]
         total = len(head) + len(stars) + 4
         factor = 1.0 if 13 <= total <= 19 and set(stars) == {"*"} else 0.9
+        if m["mode"]:  # the entry-mode letter (C chip, S swipe, I insert) glued to the number
+            factor *= 0.9
         if head[0] in "08":
             return None
         return Value(f"{head}******{m['tail']}", factor)
@@ -273,10 +300,23 @@ def as_card(text: str) -> Value | None:
 def as_type(text: str) -> Value | None:
     """消费 sale, 预授权完成 preauth_completion, 退货 refund, 消费撤销 void; other known kinds → other."""
     s = compact(nfkc(text)).upper()
-    for word, kind in TYPE_WORDS:
-        if word in s:
-            return Value(kind, 1.0 if has_cjk(word) else 0.95)
-    return None
+    words = sorted(TYPE_WORDS, key=lambda p: -len(p[0]))
+    kinds = set()
+    rest = s
+    while rest:
+        rest = rest.lstrip("/()-|:.")
+        if not rest:
+            break
+        for word, kind in words:
+            if rest.startswith(word):
+                kinds.add(kind)
+                rest = rest[len(word) :]
+                break
+        else:
+            return None  # a word we do not know: 消费撒销 must not pass for 消费
+    if len(kinds) != 1:
+        return None
+    return Value(kinds.pop(), 1.0)
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -260,7 +260,7 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
     copy = rng.choice(("商户存根 MERCHANT COPY", "持卡人存根 CARDHOLDER COPY", "商户存根", "持卡人存根"))
     c.text(m, copy, size - 2)
     c.rule(m)
-    keys = [k for k in _truth(t, list(_KEYS)).keys()]
+    keys = [k for k in _truth(t, list(_KEYS))]
 
     def lv(zh: str, en: str, value: str, *, below: bool | None = None):
         lab = _label(rng, zh, en, style) + colon
@@ -289,6 +289,7 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
         )
     card_txt += rng.choice(("", " C", " S", " I", " /C"))
     lv("卡号", "CARD NO.", card_txt, below=True)
+    card_truth = t.pan[:6] + "*" * (len(t.pan) - 10) + t.pan[-4:] if full_pan else None
     lv("有效期", "EXP DATE", f"{rng.randint(2026, 2031)}/{rng.randint(1, 12):02d}")
     zh, en = _TYPES[t.type]
     lv("交易类型", "TRANS TYPE", rng.choice((f"{zh}/{en}", f"{zh}({en})", zh, f"{zh} {en}")))
@@ -319,7 +320,7 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
         c.text(
             m, f"服务热线 {rng.choice(('95516', '400-' + _digits(rng, 3) + '-' + _digits(rng, 4)))}", size - 4
         )
-    return c.render(), _truth(t, keys)
+    return c.render(), _truth(t, keys, card=card_truth)
 
 
 _KEYS = (
