@@ -8,6 +8,7 @@ the msgid). The failure message lists the msgids concerned.
 
 from __future__ import annotations
 
+import ast
 import gettext
 import re
 import shlex
@@ -19,6 +20,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
+from babel.util import pathmatch
 
 from conversations import i18n
 
@@ -111,6 +113,52 @@ def test_extraction_matches_update_script():
     assert (sorted(keywords), mapping) == (sorted(KEYWORDS), MAPPING), (
         "tests/test_catalogs.py extracts with other options than scripts/update_catalogs.sh: "
         "update KEYWORDS / MAPPING in the test"
+    )
+
+
+def _marked_in_source() -> dict[str, list[str]]:
+    """Literal strings passed to the keywords above, found with `ast` (which also sees inside f-strings)."""
+    argnums = {"_": 0, "gettext": 0}
+    for keyword in KEYWORDS:
+        name, _, num = keyword.partition(":")
+        argnums[name] = int(num) - 1 if num else 0
+    patterns = re.findall(r"^\[python:\s*(.+?)\s*\]", (ROOT / MAPPING).read_text(encoding="utf-8"), re.M)
+    found: dict[str, list[str]] = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if any(part.startswith((".", "_")) for part in rel.split("/")[:-1]):
+            continue
+        if not any(pathmatch(pattern, rel) for pattern in patterns):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            index = argnums.get(name)
+            if index is None or len(node.args) <= index:
+                continue
+            arg = node.args[index]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                found.setdefault(arg.value, []).append(f"{rel}:{node.lineno}")
+    return found
+
+
+def test_extractor_sees_every_marked_string(extracted: dict[Key, Message]):
+    """Marked strings pybabel misses: inside an f-string (on Python 3.11), or N_() nested in another call
+    inside t()/translate(), e.g. `t(KINDS.get(kind, N_("x")))`."""
+    unseen = {msgid: where for msgid, where in _marked_in_source().items() if (None, msgid) not in extracted}
+    assert not unseen, (
+        "Strings marked for translation that pybabel does not extract, so they are never translated "
+        "(the call is inside an f-string, or N_() is nested in another call inside t()/translate(): "
+        "assign the N_() string to a variable or a module constant first):\n"
+        + "\n".join(f"  {msgid!r} at {', '.join(where)}" for msgid, where in sorted(unseen.items()))
     )
 
 
