@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import files
+from bot import files, reminders
 from bot.storage import Database, repo
 from conversations import Context, Incoming, handle
 from conversations.events import Choice, FileRef
@@ -95,6 +95,7 @@ class Assistant:
             )
             outcome = handle(session, event, ctx)
             repo.save_session(db, user, outcome.session, outcome.profile)
+            reminders.sync_case(db, user.id, outcome.session, self.tz, event.now)
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
