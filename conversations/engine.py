@@ -109,7 +109,7 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     turn = _Turn(session.clone(), event, ctx)
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
-    event = _mask_cards(turn, event)
+    event = turn.event = _mask_cards(turn, event)
     if event.kind == "command":
         _command(turn, event.command, event.args)
     elif event.kind == "choice":
@@ -233,7 +233,14 @@ def _prompt(turn: _Turn) -> None:
         _edit_list(turn, session.conv["edit_list"])
         return
     slot = next_slot(session)
+    limit = session.conv.get("add_until")
+    if slot is not None and limit is not None and slot.item is not None and slot.item >= limit[1]:
+        if slot.step.group == limit[0]:  # the items added from the review are in: back to the review
+            _mark(session, f"{limit[0]}.done")
+            session.conv.pop("add_until", None)
+            slot = next_slot(session)
     if slot is None:
+        session.conv.pop("add_until", None)
         session.conv["mode"] = "review"
         session.conv.pop("editing", None)
         _review(turn)
@@ -516,8 +523,11 @@ def _file(turn: _Turn) -> None:
     else:
         items.append(item)
         if in_evidence and slot.step.field == "evidence.caption" and slot.item is not None:
-            item["kind"] = items[slot.item].get("kind")  # an album: the next file, of the same kind
+            # an album: the next file arrived before the caption; it has the same kind, and the
+            # caption question moves on to the newest file
+            item["kind"] = items[slot.item].get("kind")
             _mark(session, f"evidence.{index}.kind")
+            _mark(session, f"evidence.{slot.item}.caption")
     _mark(session, f"evidence.{index}.file")
     if event.file.caption:
         _mark(session, f"evidence.{index}.caption")
@@ -592,14 +602,14 @@ def _edit(turn: _Turn, action: str, target: str) -> None:
             _drop_items(session, group, [index])
             if len(session.case[group_id]) < group.min_items:
                 _unmark(session, f"{group_id}.done")
-                session.conv.update(mode="form", editing=group_id)
+                session.conv.update(mode="form", editing=group_id, add_until=[group_id, group.min_items])
         else:
             for step in group.steps:
                 _unmark(session, f"{group_id}.{index}.{step.name}")
             session.conv.update(mode="form", editing=group_id)
     elif group.repeat and action == "add":
         _unmark(session, f"{group_id}.done")
-        session.conv.update(mode="form", editing=group_id)
+        session.conv.update(mode="form", editing=group_id, add_until=[group_id, len(items) + 1])
     elif not group.repeat and action == "edit":
         for step in group.steps:
             _unmark(session, step.field)

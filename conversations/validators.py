@@ -126,7 +126,8 @@ def reference(value: str, *, max_len: int = 40) -> Result:
 
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
-_LANDLINE = re.compile(r"^(?:\+?86)?(0\d{2,3})(\d{7,8})(?:(?:ext|转|#)(\d{1,6}))?$")
+# area codes: 010 and 02x have three digits, the others four (0571, 0755...)
+_LANDLINE = re.compile(r"^(?:\+?86)?(0[12]\d|0[3-9]\d{2})(\d{7,8})(?:(?:ext|转|#)(\d{1,6}))?$")
 
 
 def phone(value: str) -> Result:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,8 @@ class LocalChat:
     user: LocalUser
     tz: ZoneInfo
     now: datetime | None = None  # fixed clock for reproducible runs; None: the real time
-    next_update_id: int = 1
+    # update ids must not repeat across runs on one database (a repeat is taken as a redelivery)
+    next_update_id: int = field(default_factory=lambda: time.time_ns() // 1000)
     last: list[Outgoing] = field(default_factory=list)
 
     def _event(self, **kw) -> Incoming:

@@ -1,0 +1,295 @@
+"""A merchant's conversation, through the real assistant and database: the stories the engine must tell."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.storage import Database
+from tests.support import DENIED, Chat, review
+
+
+@pytest.fixture
+def db(sqlite_url):
+    database = Database(sqlite_url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "slip.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (240, 240, 230)).save(buf, "JPEG")
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_first_question_carries_its_field_and_buttons(db):
+    chat = Chat(db).send("/start")
+    assert chat.asks == "case.scenario"
+    assert chat.choices == ["case.scenario=lost_terminal", "case.scenario=denied_charge"]
+    assert "Telegram" in chat.text  # the privacy notice comes before the first case
+
+
+def test_chinese_client_gets_chinese(db):
+    chat = Chat(db, language_code="zh-hans").send("/start")
+    assert "发生了什么" in chat.text or "什么" in chat.text
+
+
+def test_lost_terminal_urgent_steps_come_first(db):
+    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal")
+    assert "frozen" in chat.text and "police" in chat.text and "password" in chat.text
+    assert chat.asks == "case.goal"
+
+
+def test_rejected_answer_keeps_everything_and_asks_again(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("txn.amount", DENIED)
+    chat.send("abc")
+    assert chat.asks == "txn.amount"
+    assert "1288.00" in chat.text  # the reason shows an example
+    chat.send("-5").send("0")
+    assert chat.asks == "txn.amount"
+    chat.send("¥1,288")
+    assert chat.asks == "txn.reference_no"
+    case = chat.case()
+    assert case["merchant"]["name"] == "West Lake Snacks"
+    assert case["txn"][0]["amount"] == "1288.00"
+
+
+def test_reference_number_reason_names_the_slip_line(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("txn.reference_no", DENIED)
+    chat.send("25112218304")
+    assert chat.asks == "txn.reference_no"
+    assert "REFER NO." in chat.text and "11" in chat.text
+
+
+def test_back_and_skip(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("merchant.terminal_id", DENIED)
+    chat.send("/back")
+    assert chat.asks == "merchant.merchant_no"
+    assert "898330158120317" in chat.text  # the current answer is shown
+    assert "keep" in chat.choices
+    chat.choose("keep")
+    assert chat.asks == "merchant.terminal_id"
+    chat.send("/skip")
+    assert chat.asks == "merchant.acquirer"
+    chat.send("/skip")  # required: cannot be skipped
+    assert chat.asks == "merchant.acquirer"
+    assert "can't be skipped" in chat.text
+    assert chat.case()["merchant"]["terminal_id"] is None
+
+
+def test_cancel_then_reopen(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("merchant.phone", DENIED)
+    case_id = chat.case()["id"]
+    chat.send("/cancel")
+    assert "cancel" in chat.text.lower() and case_id in chat.text
+    chat.send(f"/case {case_id}")
+    assert chat.asks == "merchant.phone"
+    assert chat.case()["merchant"]["name"] == "West Lake Snacks"
+
+
+def test_review_edit_a_group_and_come_back(db):
+    chat = review(Chat(db))
+    assert "West Lake Snacks" in chat.text
+    assert {"edit:case", "edit:merchant", "edit:txn", "confirm"} <= set(chat.choices)
+    assert "edit:incident" not in chat.choices  # only for a lost terminal
+    chat.choose("edit:merchant")
+    assert chat.asks == "merchant.name"
+    chat.send("West Lake Snacks & Tea")
+    for _ in range(8):
+        if chat.asks is None:
+            break
+        chat.choose("keep" if "keep" in chat.choices else "skip")
+    assert "confirm" in chat.choices
+    assert "West Lake Snacks &amp; Tea" not in chat.text and "West Lake Snacks & Tea" in chat.text
+    assert chat.case()["merchant"]["merchant_no"] == "898330158120317"
+
+
+def test_review_add_and_remove_transactions(db):
+    chat = review(Chat(db))
+    chat.choose("edit:txn")
+    assert "edit:txn.1" in chat.choices and "add:txn" in chat.choices
+    chat.choose("add:txn")
+    assert chat.asks == "txn.datetime" and chat.item == 1
+    chat.send("2025-11-22 19:05")
+    chat.answer_until("txn.reference_no", {"txn.amount": "66"})
+    chat.send("/skip")
+    for _ in range(10):
+        if chat.asks is None:
+            break
+        chat.choose("txn.type=sale" if chat.asks == "txn.type" else "skip")
+    assert "confirm" in chat.choices
+    assert len(chat.case()["txn"]) == 2
+    chat.choose("edit:txn")
+    chat.choose("delete:txn.2")
+    assert "confirm" in chat.choices or "add:txn" in chat.choices
+    assert len(chat.case()["txn"]) == 1
+
+
+def test_confirm_saves_and_offers_outputs(db):
+    chat = review(Chat(db))
+    chat.choose("confirm")
+    case = chat.case()
+    assert case["status"] == "confirmed"
+    assert any(c.startswith("output:") for c in chat.choices)
+    assert case["id"] in chat.text
+
+
+def test_merchant_profile_is_offered_for_the_next_case(db):
+    chat = review(Chat(db))
+    chat.choose("confirm")
+    chat.send("/new")
+    chat.choose("case.scenario=denied_charge").choose("case.goal=collect_payment")
+    assert chat.asks == "merchant.profile"
+    assert "West Lake Snacks" in chat.text
+    chat.choose("merchant.profile=reuse")
+    assert chat.asks == "txn.datetime"
+    assert chat.case()["merchant"]["phone"] == "13800138000"
+
+
+def test_profile_change_asks_again(db):
+    chat = review(Chat(db))
+    chat.choose("confirm")
+    chat.send("/new").choose("case.scenario=denied_charge").choose("case.goal=collect_payment")
+    chat.choose("merchant.profile=change")
+    assert chat.asks == "merchant.name"
+
+
+def test_cases_are_listed_and_only_the_owner_opens_one(db):
+    chat = review(Chat(db, user_id=1))
+    chat.choose("confirm")
+    case_id = chat.case()["id"]
+    chat.send("/cases")
+    assert case_id in chat.text and f"case:{case_id}" in chat.choices
+    other = Chat(db, user_id=2).send("/start")
+    other.send(f"/case {case_id}")
+    assert "no case" in other.text.lower()
+    other.press_anyway(f"case:{case_id}")
+    assert "no case" in other.text.lower()
+    assert other.asks == "case.scenario" or other.asks is None
+
+
+def test_language_switch(db):
+    chat = Chat(db).send("/start")
+    chat.send("/lang")
+    assert {"case.language=zh", "case.language=en"} <= set(chat.choices)
+    chat.choose("case.language=zh")
+    assert chat.asks == "case.scenario"
+    chat.send("/lang en")
+    assert "English" in chat.text
+
+
+def test_unsupported_content_gets_a_hint_and_the_question_again(db):
+    chat = Chat(db).send("/start")
+    chat.unsupported("sticker")
+    assert chat.asks == "case.scenario" and "sticker" in chat.text.lower()
+    chat.unsupported("voice")
+    assert chat.asks == "case.scenario" and "voice" in chat.text.lower()
+
+
+def test_unknown_command_and_help(db):
+    chat = Chat(db).send("/start")
+    chat.send("/frobnicate")
+    assert "/frobnicate" in chat.text and chat.asks == "case.scenario"
+    chat.send("/help")
+    assert "/skip" in chat.text and chat.asks == "case.scenario"
+
+
+def test_old_button_is_refused_politely(db):
+    chat = Chat(db).send("/start").choose("case.scenario=denied_charge")
+    chat.press_anyway("case.scenario=lost_terminal")
+    assert chat.asks == "case.goal"
+    assert chat.case()["scenario"] == "denied_charge"
+
+
+def test_full_card_number_is_masked_on_arrival(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("customer.statement", DENIED)
+    chat.send("He paid with card 4111 1111 1111 1111 and now denies it")
+    assert "masked" in chat.text
+    statement = chat.case()["customer"]["statement"]
+    assert "4111111111111111" not in statement.replace(" ", "") and "411111******1111" in statement
+
+
+def test_photo_during_the_form_becomes_evidence(db, photo):
+    chat = Chat(db).send("/start")
+    chat.answer_until("txn.amount", DENIED)
+    chat.file(photo, caption="signed slip")
+    assert chat.asks == "txn.amount"
+    assert "evidence" in chat.text.lower()
+    evidence = chat.case()["evidence"]
+    assert len(evidence) == 1 and evidence[0]["sha256"] and evidence[0]["caption"] == "signed slip"
+
+
+def test_evidence_album_each_photo_is_kept(db, photo, tmp_path):
+    other = tmp_path / "cctv.png"
+    Image.new("RGB", (32, 32), (10, 20, 30)).save(other, "PNG")
+    chat = Chat(db).send("/start")
+    chat.answer_until("evidence.kind", {**DENIED, "txn.datetime": DENIED["txn.datetime"]})
+    chat.choose("evidence.kind=cctv")
+    assert chat.asks == "evidence.file"
+    chat.file(photo).file(other)  # an album: the second arrives at the caption question
+    assert chat.asks == "evidence.caption"
+    chat.send("counter camera 18:29")
+    assert chat.asks == "evidence.kind" and "done" in chat.choices
+    chat.choose("done")
+    evidence = chat.case()["evidence"]
+    assert [e["kind"] for e in evidence] == ["cctv", "cctv"]
+    assert evidence[1]["caption"] == "counter camera 18:29"
+    assert {e["file_name"] for e in evidence} == {"slip.jpg", "cctv.png"}
+
+
+def test_text_at_a_file_question_explains(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("evidence.kind", DENIED)
+    chat.choose("evidence.kind=chat")
+    chat.send("here it is")
+    assert chat.asks == "evidence.file" and "photo" in chat.text.lower()
+
+
+def test_bad_file_is_refused_and_nothing_is_lost(db, tmp_path):
+    bogus = tmp_path / "slip.jpg"
+    bogus.write_bytes(b"this is not an image at all")
+    chat = Chat(db).send("/start")
+    chat.answer_until("txn.amount", DENIED)
+    chat.file(bogus)
+    assert "PDF" in chat.text
+    assert chat.case()["evidence"] == []
+    chat.send("/help")
+    assert chat.asks == "txn.amount"
+
+
+def test_lost_terminal_order_of_dates(db):
+    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal")
+    chat.answer_until(
+        "incident.discovered_at",
+        {**DENIED, "case.goal": "report_only", "incident.lost_at": "2025-11-20 21:10"},
+    )
+    chat.send("2025-11-20 20:00")
+    assert chat.asks == "incident.discovered_at" and "before" in chat.text
+    chat.send("昨天早上8点")
+    assert chat.asks == "incident.place"
+
+
+def test_deadline_only_with_a_bank_notice(db):
+    chat = review(Chat(db))
+    assert "Reply by" not in chat.text
+    chat.choose("edit:dispute")
+    chat.choose("dispute.stage=retrieval")
+    assert chat.asks == "dispute.notified_at"
+    chat.send("2025-11-28")
+    assert chat.asks == "dispute.deadline"
+    chat.send("2025-11-20")  # before the notice
+    assert chat.asks == "dispute.deadline"
+    chat.send("12月5日")
+    assert chat.case()["dispute"]["deadline"] == "2025-12-05"
