@@ -234,11 +234,11 @@ def _prompt(turn: _Turn) -> None:
         return
     slot = next_slot(session)
     limit = session.conv.get("add_until")
-    if slot is not None and limit is not None and slot.item is not None and slot.item >= limit[1]:
-        if slot.step.group == limit[0]:  # the items added from the review are in: back to the review
-            _mark(session, f"{limit[0]}.done")
-            session.conv.pop("add_until", None)
-            slot = next_slot(session)
+    # the items added from the review are in: back to the review
+    if slot and limit and slot.item is not None and slot.item >= limit[1] and slot.step.group == limit[0]:
+        _mark(session, f"{limit[0]}.done")
+        session.conv.pop("add_until", None)
+        slot = next_slot(session)
     if slot is None:
         session.conv.pop("add_until", None)
         session.conv["mode"] = "review"
