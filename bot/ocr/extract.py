@@ -182,17 +182,20 @@ def match_label(text: str) -> LabelHit | None:
             zh_kind, pos = kind, i
             break
     if zh_kind is None:
+        # one character misread, dropped or added in a label of three or more ('交时间', '凭怔号')
         prefix = _cjk_prefix(squeezed)
-        near = {
-            kind
-            for zh, kind in _ZH
-            if len(zh) >= 3 and len(prefix) >= len(zh) and nz.edit_distance(prefix[: len(zh)], zh) == 1
-        }
-        if len(near) == 1 and not any(prefix.startswith(zh) for zh, _ in _ZH):
-            zh_kind = near.pop()
+        near: dict[str, int] = {}
+        for zh, kind in _ZH:
+            if len(zh) < 3:
+                continue
+            for k in (len(zh) - 1, len(zh), len(zh) + 1):
+                if k <= len(prefix) and nz.edit_distance(prefix[:k], zh) == 1:
+                    near.setdefault(kind, k)
+                    break
+        if len(near) == 1:
+            zh_kind, used = near.popitem()
             n, i = 0, start
-            target_len = next(len(zh) for zh, k in _ZH if k == zh_kind and len(zh) >= 3)
-            while i < len(s) and n < target_len:
+            while i < len(s) and n < used:
                 if s[i] != " ":
                     n += 1
                 i += 1
@@ -304,7 +307,7 @@ def _offset(a: Line, b: Line) -> float:
 
 
 def _right_of(a: Line, b: Line) -> bool:
-    return b is not a and b.x0 >= a.x1 - 0.5 * a.h and abs(_offset(a, b)) <= 0.5 * max(a.h, b.h)
+    return b is not a and b.x0 >= a.x1 - 0.5 * a.h and abs(_offset(a, b)) <= 0.6 * max(a.h, b.h)
 
 
 def _row_right(lines: list[Line], ln: Line) -> list[Line]:
@@ -337,9 +340,10 @@ def _row_below(lines: list[Line], ln: Line) -> list[Line]:
 def _candidates(lines: list[Line], i: int, layout: str) -> list[tuple[str, float, float, str]]:
     """(text, ocr score, place factor, where) for the value of the label on lines[i], best place first."""
     ln = lines[i]
-    # CTC is unsure where a run of mask stars ends, which lowers the digits next to it: a card
-    # number is judged on its mean (its format check is strict), everything else on its worst character
-    mean = ln.label.kind == "txn.card_masked"
+    # CTC is unsure where a run of mask stars ends, which lowers the digits next to it: a card number
+    # is judged on its mean (its format check is strict), and so is a type (a closed vocabulary);
+    # everything else on its worst character
+    mean = ln.label.kind in ("txn.card_masked", "txn.type")
     rest = ln.text[ln.label.end :].strip()
     if rest.endswith(":"):
         rest = ""  # a garbled label ('商户名利MEROHANTNAME:'), not a value

@@ -313,10 +313,28 @@ def as_type(text: str) -> Value | None:
                 rest = rest[len(word) :]
                 break
         else:
-            return None  # a word we do not know: 消费撒销 must not pass for 消费
+            return _fuzzy_type(s)  # a word we do not know: 消费撒销 must not pass for 消费
     if len(kinds) != 1:
         return None
     return Value(kinds.pop(), 1.0)
+
+
+def _fuzzy_type(s: str) -> Value | None:
+    """One character off in a Chinese type word of four or more ('消费撒销'), confirmed by its English."""
+    zh = "".join(ch for ch in s if has_cjk(ch))
+    en = re.sub(r"[^A-Z]", "", s)
+    near = {
+        kind for word, kind in TYPE_WORDS if len(word) >= 4 and has_cjk(word) and edit_distance(zh, word) == 1
+    }
+    if len(near) != 1:
+        return None
+    kind = near.pop()
+    if en:
+        english = {k for w, k in TYPE_WORDS if w == en}
+        if english != {kind}:
+            return None
+        return Value(kind, 0.9)
+    return Value(kind, 0.75)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -341,8 +359,8 @@ def as_issuer(text: str) -> Value | None:
     near = [b for b in BANKS if edit_distance(s, b) <= (1 if len(b) <= 5 else 2)]
     if len(near) == 1:
         return Value(near[0], 0.85)
-    if re.search(r"(银行|信用社|农商行|农信|邮储)$", s) and not re.search(r"[\d:]", s):
-        return Value(s, 0.7)
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,20}(银行|信用社|农商行|农信)", s):
+        return Value(s, 0.75)  # a bank we do not list: only its own characters, nothing stuck on
     return None
 
 

@@ -1,0 +1,37 @@
+"""`python -m bot ocr IMAGE...`: one JSON line per image with the layout, fields, confidences and seconds."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main(argv: list[str]) -> int:
+    """Read each image given; print {"file", "layout", "fields", "confidence", "seconds"} per line."""
+    args = [a for a in argv if a not in ("ocr",)] if argv[:1] == ["ocr"] else list(argv)
+    if not args or args[0] in ("-h", "--help"):
+        print("usage: python -m bot ocr IMAGE...", file=sys.stderr)
+        return 2
+    from . import read_image
+    from .engine import ImageError
+
+    status = 0
+    for path in args:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            reading = read_image(data)
+            out = reading.to_json(path)
+            out["lines"] = reading.lines
+        except (OSError, ImageError) as exc:
+            out = {
+                "file": path,
+                "error": str(exc) if isinstance(exc, ImageError) else exc.strerror or str(exc),
+            }
+            status = 1
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
