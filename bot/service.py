@@ -6,6 +6,7 @@ console, replay) call `Assistant.process`, so they give the same replies.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +15,10 @@ from zoneinfo import ZoneInfo
 from bot import files, reminders
 from bot.storage import Database, repo
 from conversations import Context, Incoming, handle
+from conversations.engine import next_slot
 from conversations.events import Choice, FileRef
 from conversations.i18n import N_, language_from_code, translate
+from conversations.reading import wants_reading
 from conversations.review import OUTPUT_TITLES, esc, export
 
 log = logging.getLogger("bot.service")
@@ -75,8 +78,41 @@ class Assistant:
 
     # --- events ----------------------------------------------------------------------------------
 
+    def _read_photo(self, event: Incoming) -> Incoming:
+        """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
+        if event.kind != "file" or event.file is None or not event.file.mime.startswith("image/"):
+            return event
+        with self.db.session() as db:
+            user = repo.lock_user(db, event.user_id)
+            session = repo.load_session(db, user)
+            if event.update_id is not None and repo.seen_update(db, event.update_id):
+                return event
+            data = repo.blob(db, event.file.sha256)
+        slot = next_slot(session) if session.case is not None else None
+        if data is None or not wants_reading(
+            session.conv, session.case, slot.step.field if slot else None, slot.item if slot else None
+        ):
+            return event
+        try:
+            from bot.ocr import read_image
+
+            found = read_image(data)
+        except Exception:  # an unreadable image is still evidence; the merchant types instead
+            log.warning("OCR failed on a %s photo", event.file.mime, exc_info=True)
+            return dataclasses.replace(
+                event, reading={"layout": "unknown", "fields": {}, "confidence": {}, "lines": 0}
+            )
+        reading = {
+            "layout": found.layout,
+            "fields": dict(found.fields),
+            "confidence": dict(found.confidence),
+            "lines": found.lines,
+        }
+        return dataclasses.replace(event, reading=reading)
+
     def process(self, event: Incoming) -> list[Outgoing]:
         """Apply one event (once, even if redelivered) and return what to send."""
+        event = self._read_photo(event)
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
             if event.update_id is not None:

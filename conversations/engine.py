@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from conversations import review
+from conversations import reading, review
 from conversations.cards import mask_card_numbers
 from conversations.events import Choice, Incoming, Reply
 from conversations.flow import GROUPS, GROUPS_BY_ID, MERCHANT_FIELDS, STEPS_BY_FIELD, Group, Step
@@ -110,6 +110,8 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
     event = turn.event = _mask_cards(turn, event)
+    if not (event.kind == "choice" and event.choice.startswith("ocr:")):
+        turn.session.conv.pop("ocr", None)  # anything else passes over a pending photo proposal
     if event.kind == "command":
         _command(turn, event.command, event.args)
     elif event.kind == "choice":
@@ -531,6 +533,8 @@ def _file(turn: _Turn) -> None:
     _mark(session, f"evidence.{index}.file")
     if event.file.caption:
         _mark(session, f"evidence.{index}.caption")
+    if event.reading is not None and reading.propose(turn, slot, event.reading, index):
+        return
     if not in_evidence:
         turn.note(
             turn.t(
@@ -557,6 +561,9 @@ def _choice(turn: _Turn, choice: str) -> None:
         }[choice](turn)
         return
     head, _, rest = choice.partition(":")
+    if head == "ocr" and rest:
+        reading.answer(turn, rest)
+        return
     if head in ("edit", "delete", "add") and rest:
         _edit(turn, head, rest)
         return

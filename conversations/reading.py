@@ -1,0 +1,149 @@
+"""Photos that fill the form: what OCR read from a slip is proposed, and the merchant accepts or fixes it.
+
+The runtime reads the photo (bot/ocr) before the engine runs and passes the result in
+`Incoming.reading`. A photo sent at a transaction question, or as evidence of a signed or
+electronic slip, becomes a proposal: "I read: …" with buttons to accept all (`ocr:accept`),
+change one field (`ocr:edit:FIELD`) or type instead (`ocr:drop`). Only empty fields are filled, and
+every value is checked again by its field's own rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from conversations import review
+from conversations.events import Choice
+from conversations.flow import STEPS_BY_FIELD
+from conversations.i18n import N_
+from conversations.kinds import DateTime
+from conversations.validators import Valid
+
+if TYPE_CHECKING:
+    from conversations.engine import Slot, _Turn
+
+SLIP_KINDS = ("signed_slip", "e_slip")
+LAYOUT_KINDS = {"unionpay_slip": "signed_slip", "e_slip": "e_slip", "bank_app": "bank_statement"}
+LOW_CONFIDENCE = 0.8
+
+
+def wants_reading(conv: dict, case: dict | None, slot_field: str | None, slot_item: int | None) -> bool:
+    """Should a photo arriving now be read? At a transaction question, or as a slip's evidence file."""
+    if not case or conv.get("mode") != "form" or not slot_field:
+        return False
+    if slot_field.startswith("txn."):
+        return True
+    if slot_field == "evidence.file" and slot_item is not None:
+        items = case.get("evidence") or []
+        return slot_item < len(items) and items[slot_item].get("kind") in SLIP_KINDS
+    return False
+
+
+def _target_txn(case: dict, slot: Slot, fields: dict) -> int | None:
+    if slot.step.group == "txn":
+        return slot.item
+    txns = case.get("txn") or []
+    ref = fields.get("txn.reference_no")
+    for i, txn in enumerate(txns):
+        if ref and txn.get("reference_no") == ref:
+            return i
+    return 0 if len(txns) == 1 else None
+
+
+def _checked(field_id: str, value: object, turn: _Turn) -> object | None:
+    """The value if it passes the field's own rule, else None (a wrong prefill is worse than none)."""
+    step = STEPS_BY_FIELD.get(field_id)
+    if step is None or value in (None, ""):
+        return None
+    if isinstance(step.kind, DateTime):
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+        if moment.tzinfo is None or moment > turn.ctx.now + timedelta(minutes=5):
+            return None
+        return moment.isoformat()
+    result = step.kind.parse(str(value), turn.ctx, turn.session.case or {}, None)
+    return result.value if isinstance(result, Valid) else None
+
+
+def propose(turn: _Turn, slot: Slot | None, reading: dict, evidence_index: int) -> bool:
+    """Offer what was read; True when a proposal was made (the caller then asks nothing more)."""
+    case = turn.session.case or {}
+    items = case.get("evidence") or []
+    layout_kind = LAYOUT_KINDS.get(reading.get("layout") or "")
+    if slot is not None and slot.step.group == "txn" and layout_kind and evidence_index < len(items):
+        items[evidence_index]["kind"] = items[evidence_index].get("kind") or layout_kind
+        from conversations.engine import _mark
+
+        _mark(turn.session, f"evidence.{evidence_index}.kind")
+    fields = dict(reading.get("fields") or {})
+    if slot is None or not fields:
+        turn.note(
+            turn.t(
+                N_(
+                    "I could not read the transaction details from this photo. Lay the slip flat in good "
+                    "light, fill the frame with it and hold the phone steady — or just type the answer."
+                )
+            )
+        )
+        return False
+    target = _target_txn(case, slot, fields)
+    txns = case.get("txn") or []
+    current = txns[target] if target is not None and target < len(txns) else {}
+    merchant = case.get("merchant") or {}
+    proposal: dict[str, object] = {}
+    for field_id, value in fields.items():
+        group, name = field_id.split(".", 1)
+        if group == "txn" and (target is None or current.get(name) is not None):
+            continue
+        if group == "merchant" and merchant.get(name) is not None:
+            continue
+        checked = _checked(field_id, value, turn)
+        if checked is not None:
+            proposal[field_id] = checked
+    if not proposal:
+        turn.note(turn.t(N_("I read the photo, but it holds nothing new for the questions here.")))
+        return False
+    turn.session.conv["ocr"] = {"txn": target, "fields": proposal}
+    confidence = reading.get("confidence") or {}
+    lines = [turn.t(N_("📷 I read from the photo:"))]
+    choices = [Choice("ocr:accept", turn.t(N_("✅ Use all of these")))]
+    for field_id, value in proposal.items():
+        step = STEPS_BY_FIELD[field_id]
+        shown = review.show(step, value, turn.lang)
+        check = turn.t(N_(" (please check)")) if confidence.get(field_id, 1.0) < LOW_CONFIDENCE else ""
+        lines.append(f"• {turn.t(step.label)}: <b>{shown}</b>{check}")
+        choices.append(
+            Choice(f"ocr:edit:{field_id}", turn.t(N_("Change: {field}"), field=turn.t(step.label)))
+        )
+    choices.append(Choice("ocr:drop", turn.t(N_("Type them instead"))))
+    lines.append(turn.t(N_("The photo is kept as evidence either way.")))
+    turn.say("\n".join(lines), choices)
+    return True
+
+
+def answer(turn: _Turn, action: str) -> None:
+    """ocr:accept, ocr:edit:FIELD or ocr:drop."""
+    from conversations.engine import _mark, _prompt, _set_value, _unmark
+
+    pending = turn.session.conv.pop("ocr", None)
+    if not pending or turn.session.case is None:
+        turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
+        _prompt(turn)
+        return
+    if action == "drop":
+        _prompt(turn)
+        return
+    edit = action.split(":", 1)[1] if action.startswith("edit:") else None
+    target = pending.get("txn")
+    for field_id, value in pending["fields"].items():
+        step = STEPS_BY_FIELD[field_id]
+        item = target if step.group == "txn" else None
+        _set_value(turn.session.case, step, item, value)
+        key = field_id if item is None else f"txn.{item}.{step.name}"
+        if field_id == edit:
+            _unmark(turn.session, key)  # asked next, with the value read shown and a Keep button
+        else:
+            _mark(turn.session, key)
+    _prompt(turn)
