@@ -1,0 +1,551 @@
+"""What both Telegram adapters share: a plain update in, the assistant's messages out through the limiter.
+
+The adapters (ptb.py, aiogram_adapter.py) only translate: a framework update becomes an `Update`
+here, and the `Api` calls here become framework bot calls. Everything a merchant can see — the
+order of replies, keyboards, the edit that shows a pressed button's answer, chat actions, progress,
+refusals, retries — happens in this module, so both frameworks behave the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot import files
+from bot.service import Assistant, Outgoing
+from bot.transports.ratelimit import InProcessLimiter, Limiter
+from conversations import Incoming
+from conversations.events import Choice
+from conversations.i18n import LANGUAGES, N_, translate
+
+log = logging.getLogger("bot.telegram")
+
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+SHORT_LABEL = 16  # display width (CJK counts 2) up to which two buttons share a row
+ACTION_REFRESH = 4.5  # Telegram shows a chat action for about 5 seconds
+PROGRESS_EVERY = 3.0  # seconds between edits of a progress message (edits count against the chat limit)
+NETWORK_RETRIES = 6
+RETRY_AFTER_LIMIT = 20
+
+T = TypeVar("T")
+
+Rows = list[list[tuple[str, str]]]  # inline keyboard: rows of (label, callback data)
+
+# The command menu (setMyCommands), per language.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Start, or continue where we were")),
+    ("new", N_("Start a new case")),
+    ("cases", N_("List your cases")),
+    ("skip", N_("Leave the current question empty")),
+    ("back", N_("Go back to the previous question")),
+    ("done", N_("Finish the current list")),
+    ("cancel", N_("Cancel the current case")),
+    ("lang", N_("Change the language")),
+    ("help", N_("Show the commands and help for the current question")),
+)
+FILE_TOO_BIG = N_(
+    "That file is {size} MB; the limit is {limit} MB. Please send a smaller photo or a shorter PDF."
+)
+
+
+# --- errors the adapters raise instead of their framework's ---------------------------------------
+
+
+class ApiError(Exception):
+    """A Bot API call failed for good (bad request, bot blocked, ...)."""
+
+
+class RetryAfter(ApiError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"flood control: retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Transient(ApiError):
+    """A network error or a Telegram server error: the same call may succeed if repeated."""
+
+
+class NotModified(ApiError):
+    """editMessageText with the text and keyboard the message already has."""
+
+
+class Forbidden(ApiError):
+    """The user blocked the bot, or the chat is gone: nothing can be delivered."""
+
+
+# --- plain updates --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    language_code: str | None = None
+    first_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str
+    offset: int  # UTF-16 code units, as Telegram counts
+    length: int
+    url: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A button press: the callback query and the message that carried the button."""
+
+    callback_id: str
+    data: str
+    message_id: int | None
+    message_text: str = ""
+    entities: tuple[Entity, ...] = ()
+    rows: tuple[tuple[tuple[str, str], ...], ...] = ()  # the message's keyboard: (label, data)
+
+
+@dataclass(frozen=True)
+class InFile:
+    file_id: str
+    size: int | None
+    name: str | None
+    is_photo: bool
+    caption: str | None = None
+    media_group_id: str | None = None
+    unique_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    """One Telegram update, reduced to what the assistant needs.
+
+    kind: "text" | "choice" | "file" | "unsupported" | "ignore"
+    """
+
+    update_id: int
+    kind: str
+    chat_id: int
+    user: User
+    text: str = ""
+    pressed: Pressed | None = None
+    file: InFile | None = None
+    unsupported: str = ""
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+# Message contents the assistant cannot use, in the order they are tested (a venue also has a
+# location; an animation also has a document).
+UNSUPPORTED_KINDS = (
+    "sticker",
+    "voice",
+    "video_note",
+    "video",
+    "audio",
+    "animation",
+    "venue",
+    "location",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+)
+
+
+def unsupported_kind(get: Callable[[str], object]) -> str | None:
+    """The first kind of unusable content a message has (`get` reads a message attribute)."""
+    return next((kind for kind in UNSUPPORTED_KINDS if get(kind)), None)
+
+
+class Api(Protocol):
+    """The Bot API calls the bridge makes; each adapter implements them with its framework's bot."""
+
+    async def send_text(self, chat_id: int, html_text: str, rows: Rows | None) -> int: ...
+
+    async def edit_text(self, chat_id: int, message_id: int, html_text: str, rows: Rows | None) -> None: ...
+
+    async def answer_callback(self, callback_id: str) -> None: ...
+
+    async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None: ...
+
+    async def send_chat_action(self, chat_id: int, action: str) -> None: ...
+
+    async def download(self, file_id: str) -> bytes: ...
+
+    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None: ...
+
+    async def get_me(self) -> str: ...
+
+    async def set_webhook(self, url: str, secret: str) -> None: ...
+
+    async def delete_webhook(self) -> None: ...
+
+
+# --- formatting -----------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def keyboard(choices: list[Choice]) -> Rows | None:
+    """Buttons two to a row when both labels are short, otherwise one per row."""
+    usable = []
+    for choice in choices:
+        if not 1 <= len(choice.id.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+            log.error("choice id of %d bytes cannot be callback data; button left out", len(choice.id))
+            continue
+        usable.append((choice.label, choice.id))
+    if not usable:
+        return None
+    rows: Rows = []
+    for label, data in usable:
+        short = display_width(label) <= SHORT_LABEL
+        last = rows[-1] if rows else None
+        if short and last is not None and len(last) == 1 and display_width(last[0][0]) <= SHORT_LABEL:
+            last.append((label, data))
+        else:
+            rows.append([(label, data)])
+    return rows
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split an HTML message at line breaks into pieces Telegram accepts."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single overlong line: cut it (rare; the engine keeps lines short)
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [text[:limit]]
+
+
+_TAGS = {
+    "bold": "b",
+    "italic": "i",
+    "underline": "u",
+    "strikethrough": "s",
+    "spoiler": "tg-spoiler",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "text_link": "a",
+}
+
+
+def _opening(entity: Entity) -> str:
+    tag = _TAGS[entity.type]
+    if tag == "a":
+        return f'<a href="{html.escape(entity.url or "", quote=True)}">'
+    if tag == "pre" and entity.language:
+        return f'<pre><code class="language-{html.escape(entity.language, quote=True)}">'
+    return f"<{tag}>"
+
+
+def _closing(entity: Entity) -> str:
+    tag = _TAGS[entity.type]
+    return "</code></pre>" if tag == "pre" and entity.language else f"</{tag}>"
+
+
+def entities_to_html(text: str, entities: tuple[Entity, ...] | list[Entity]) -> str:
+    """Rebuild the HTML of a received message from its plain text and entities (UTF-16 offsets)."""
+    units = text.encode("utf-16-le")
+    formatting = [e for e in entities if e.type in _TAGS]
+    opens: dict[int, list[Entity]] = {}
+    closes: dict[int, list[Entity]] = {}
+    for entity in sorted(formatting, key=lambda e: (e.offset, -e.length)):
+        opens.setdefault(entity.offset, []).append(entity)
+        closes.setdefault(entity.offset + entity.length, []).insert(0, entity)
+    out: list[str] = []
+    cuts = sorted({0, len(units) // 2, *opens, *closes})
+    for start, end in zip(cuts, [*cuts[1:], None], strict=True):
+        out.extend(_closing(entity) for entity in closes.get(start, []))
+        out.extend(_opening(entity) for entity in opens.get(start, []))
+        if end is not None:
+            out.append(html.escape(units[start * 2 : end * 2].decode("utf-16-le"), quote=False))
+    return "".join(out)
+
+
+# --- the bridge -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Bridge:
+    """Turns plain updates into assistant events and the assistant's messages into API calls."""
+
+    assistant: Assistant
+    api: Api
+    tz: ZoneInfo
+    limiter: Limiter = field(default_factory=InProcessLimiter)
+    clock: Callable[[], datetime] | None = None  # a fixed clock in tests
+    backoff: float = 0.5  # first wait after a network error, doubled each time
+    _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _lock_users: dict[int, int] = field(default_factory=dict)
+    _handled: OrderedDict[int, None] = field(default_factory=OrderedDict)
+    _changed: asyncio.Condition | None = None
+    _inflight: int = 0
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else datetime.now(self.tz)
+
+    # --- updates ---------------------------------------------------------------------------------
+
+    async def handle(self, update: Update) -> None:
+        """Apply one update and send the replies; never raises (errors are logged without content)."""
+        self._inflight += 1
+        try:
+            if update.kind == "ignore":
+                return
+            if update.pressed is not None:
+                await self._quietly(self.api.answer_callback(update.pressed.callback_id))
+            async with self.chat_lock(update.chat_id):
+                await self._apply(update)
+        except Exception as exc:
+            log.error(
+                "update %s failed: %s", update.update_id, type(exc).__name__, exc_info=log.isEnabledFor(10)
+            )
+        finally:
+            self._inflight -= 1
+            await self._mark_handled(update.update_id)
+
+    async def _apply(self, update: Update) -> None:
+        base = {
+            "user_id": update.user.id,
+            "chat_id": update.chat_id,
+            "now": self.now(),
+            "language_code": update.user.language_code,
+            "first_name": update.user.first_name,
+            "update_id": update.update_id,
+        }
+        async with self.chat_action(update.chat_id, "typing"):
+            if update.kind == "text":
+                replies = await self._process(Incoming.from_text(update.text, **base))
+            elif update.kind == "choice" and update.pressed is not None:
+                await self._show_chosen(update.chat_id, update.pressed)
+                replies = await self._process(Incoming(kind="choice", choice=update.pressed.data, **base))
+            elif update.kind == "file" and update.file is not None:
+                replies = await self._file(update, base)
+            else:
+                replies = await self._process(
+                    Incoming(kind="unsupported", unsupported=update.unsupported or "other", **base)
+                )
+        await self.deliver(update.chat_id, replies)
+
+    async def _process(self, event: Incoming) -> list[Outgoing]:
+        return await asyncio.to_thread(self.assistant.process, event)
+
+    async def _file(self, update: Update, base: dict) -> list[Outgoing]:
+        infile = update.file
+        assert infile is not None
+        limit = min(files.TELEGRAM_DOWNLOAD_LIMIT, self.assistant.max_file_bytes)
+        if infile.size is not None and infile.size > limit:
+            refused = files.Refused(
+                FILE_TOO_BIG, {"size": round(infile.size / 1_048_576, 1), "limit": limit // 1_048_576}
+            )
+            return await asyncio.to_thread(
+                self.assistant.refusal, update.user.id, refused, update.user.language_code
+            )
+        data = await self.call(None, lambda: self.api.download(infile.file_id), limited=False)
+        name = infile.name or (
+            f"photo-{infile.unique_id or infile.file_id[-12:]}.jpg" if infile.is_photo else None
+        )
+        ref = await asyncio.to_thread(
+            self.assistant.accept_file,
+            update.user.id,
+            data,
+            name,
+            is_photo=infile.is_photo,
+            caption=infile.caption,
+        )
+        if isinstance(ref, files.Refused):
+            return await asyncio.to_thread(
+                self.assistant.refusal, update.user.id, ref, update.user.language_code
+            )
+        return await self._process(Incoming(kind="file", file=ref, **base))
+
+    async def _show_chosen(self, chat_id: int, pressed: Pressed) -> None:
+        """Edit the question to show the answer given, and take its buttons away."""
+        label = next((lbl for row in pressed.rows for lbl, data in row if data == pressed.data), None)
+        if pressed.message_id is None or label is None or not pressed.message_text:
+            return
+        question = entities_to_html(pressed.message_text, pressed.entities)
+        text = f"{question}\n\n✅ <b>{html.escape(label, quote=False)}</b>"
+        if len(text) > TEXT_LIMIT:
+            return
+        message_id = pressed.message_id
+        await self._quietly(
+            self.call(chat_id, lambda: self.api.edit_text(chat_id, message_id, text, None)),
+            expected=(NotModified,),
+        )
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    async def deliver(self, chat_id: int, messages: list[Outgoing]) -> None:
+        """Send messages in order. With several documents, the message before them shows progress."""
+        total = sum(1 for m in messages if m.file is not None)
+        progress: tuple[int, str, Rows | None] | None = None
+        sent = 0
+        edited_at = 0.0
+        for message in messages:
+            if message.text:
+                rows = keyboard(message.choices)
+                message_id = await self.send_text(chat_id, message.text, rows)
+                if total >= 2 and sent == 0 and progress is None and len(message.text) < TEXT_LIMIT - 20:
+                    progress = (message_id, message.text, rows)
+            if message.file is not None:
+                out = message.file
+                async with self.chat_action(chat_id, "upload_document"):
+                    await self.call(
+                        chat_id, lambda out=out: self.api.send_document(chat_id, out.name, out.data, out.mime)
+                    )
+                sent += 1
+                loop_time = asyncio.get_running_loop().time()
+                if progress is not None and (sent == total or loop_time - edited_at >= PROGRESS_EVERY):
+                    edited_at = loop_time
+                    await self._edit_progress(chat_id, *progress, sent, total)
+
+    async def _edit_progress(
+        self, chat_id: int, message_id: int, text: str, rows: Rows | None, sent: int, total: int
+    ) -> None:
+        marked = f"{text}\n{'✅' if sent == total else '⏳'} {sent}/{total}"
+        await self._quietly(
+            self.call(chat_id, lambda: self.api.edit_text(chat_id, message_id, marked, rows)),
+            expected=(NotModified,),
+        )
+
+    async def send_text(self, chat_id: int, text: str, rows: Rows | None) -> int:
+        pieces = split_text(text)
+        message_id = 0
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            message_id = await self.call(
+                chat_id,
+                lambda piece=piece, last=last: self.api.send_text(chat_id, piece, rows if last else None),
+            )
+        return message_id
+
+    async def call(self, chat_id: int | None, make: Callable[[], Awaitable[T]], *, limited: bool = True) -> T:
+        """One API call through the limiter: waits out 429s, retries network errors with backoff."""
+        failures = floods = 0
+        while True:
+            if limited:
+                await self.limiter.acquire(chat_id)
+            try:
+                return await make()
+            except RetryAfter as exc:
+                floods += 1
+                if floods > RETRY_AFTER_LIMIT:
+                    raise
+                log.warning("flood control: waiting %.1f s", exc.seconds)
+                self.limiter.hold(chat_id, exc.seconds)
+                if not limited:
+                    await asyncio.sleep(exc.seconds)
+            except Transient as exc:
+                failures += 1
+                if failures > NETWORK_RETRIES:
+                    raise
+                delay = min(30.0, self.backoff * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
+                log.warning("network error (%s); retry %d in %.1f s", type(exc).__name__, failures, delay)
+                await asyncio.sleep(delay)
+
+    async def _quietly(
+        self, awaitable: Awaitable[object], expected: tuple[type[Exception], ...] = ()
+    ) -> None:
+        """A call whose failure must not stop the replies (answering a callback, an edit)."""
+        try:
+            await awaitable
+        except expected:
+            pass
+        except ApiError as exc:
+            log.info("best-effort call failed: %s", type(exc).__name__)
+
+    @asynccontextmanager
+    async def chat_action(self, chat_id: int, action: str):
+        """Show `action` (typing, upload_document) in the chat until the block ends."""
+
+        async def refresh() -> None:
+            while True:
+                with suppress(ApiError):
+                    await self.api.send_chat_action(chat_id, action)
+                await asyncio.sleep(ACTION_REFRESH)
+
+        task = asyncio.create_task(refresh())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    # --- start-up ----------------------------------------------------------------------------------
+
+    async def set_commands(self) -> None:
+        """The command menu in each interface language; the default one is Chinese."""
+        for code in (None, *LANGUAGES):
+            lang = code or LANGUAGES[0]
+            commands = [(name, translate(lang, description)) for name, description in COMMANDS]
+            await self.call(None, lambda commands=commands, code=code: self.api.set_commands(commands, code))
+
+    # --- ordering and bookkeeping ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def chat_lock(self, chat_id: int):
+        """One chat's updates are applied one at a time, in the order they arrived."""
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = self._locks[chat_id] = asyncio.Lock()
+        self._lock_users[chat_id] = self._lock_users.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._lock_users[chat_id] -= 1
+            if not self._lock_users[chat_id]:
+                del self._lock_users[chat_id]
+                del self._locks[chat_id]
+
+    async def _mark_handled(self, update_id: int) -> None:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        async with self._changed:
+            self._handled[update_id] = None
+            while len(self._handled) > 10_000:
+                self._handled.popitem(last=False)
+            self._changed.notify_all()
+
+    async def drain(self, timeout: float = 60.0) -> None:
+        """Wait for updates being handled to finish (at shutdown: their replies are not lost)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._inflight and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+
+    async def wait_handled(self, update_id: int, timeout: float = 30.0) -> None:
+        """Wait until an update has been handled completely (tests and measurements)."""
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self._handled), timeout)

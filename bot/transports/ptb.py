@@ -1,0 +1,243 @@
+"""python-telegram-bot adapter: ptb updates become plain updates, bridge calls become ptb bot calls.
+
+Nothing here decides anything about a case; see common.py for what both adapters share.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TypeVar
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+    error,
+)
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.transports import common
+
+log = logging.getLogger("bot.telegram.ptb")
+T = TypeVar("T")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def _guard(call: Awaitable[T]) -> T:
+    """Run a ptb call; raise the bridge's errors instead of ptb's."""
+    try:
+        return await call
+    except error.RetryAfter as exc:
+        delay = exc._retry_after  # a timedelta; the public attribute warns about its type
+        raise common.RetryAfter(delay.total_seconds()) from None
+    except error.Forbidden as exc:
+        raise common.Forbidden(type(exc).__name__) from None
+    except error.BadRequest as exc:  # a subclass of NetworkError in ptb: test it first
+        if "not modified" in str(exc).lower():
+            raise common.NotModified() from None
+        raise common.ApiError(f"bad request: {exc.message}") from None
+    except (error.TimedOut, error.NetworkError) as exc:
+        raise common.Transient(type(exc).__name__) from None
+    except error.TelegramError as exc:
+        raise common.ApiError(type(exc).__name__) from None
+
+
+def _markup(rows: common.Rows | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+class PtbApi:
+    def __init__(self, application: Application) -> None:
+        self.application = application
+
+    @property
+    def bot(self):
+        return self.application.bot
+
+    async def send_text(self, chat_id: int, html_text: str, rows: common.Rows | None) -> int:
+        message = await _guard(
+            self.bot.send_message(
+                chat_id,
+                html_text,
+                parse_mode="HTML",
+                reply_markup=_markup(rows),
+                link_preview_options=NO_PREVIEW,
+            )
+        )
+        return message.message_id
+
+    async def edit_text(
+        self, chat_id: int, message_id: int, html_text: str, rows: common.Rows | None
+    ) -> None:
+        await _guard(
+            self.bot.edit_message_text(
+                html_text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode="HTML",
+                reply_markup=_markup(rows),
+                link_preview_options=NO_PREVIEW,
+            )
+        )
+
+    async def answer_callback(self, callback_id: str) -> None:
+        await _guard(self.bot.answer_callback_query(callback_id))
+
+    async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None:
+        await _guard(self.bot.send_document(chat_id, document=data, filename=name))
+
+    async def send_chat_action(self, chat_id: int, action: str) -> None:
+        await _guard(self.bot.send_chat_action(chat_id, action))
+
+    async def download(self, file_id: str) -> bytes:
+        file = await _guard(self.bot.get_file(file_id))
+        return bytes(await _guard(file.download_as_bytearray()))
+
+    async def set_commands(self, commands: list[tuple[str, str]], language_code: str | None) -> None:
+        await _guard(
+            self.bot.set_my_commands(
+                [BotCommand(name, description) for name, description in commands], language_code=language_code
+            )
+        )
+
+    async def get_me(self) -> str:
+        me = await _guard(self.bot.get_me())
+        return me.username or str(me.id)
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await _guard(self.bot.set_webhook(url, secret_token=secret, allowed_updates=common.ALLOWED_UPDATES))
+
+    async def delete_webhook(self) -> None:
+        await _guard(self.bot.delete_webhook())
+
+
+def _entities(message: Message) -> tuple[common.Entity, ...]:
+    return tuple(
+        common.Entity(str(e.type), e.offset, e.length, e.url, e.language) for e in (message.entities or ())
+    )
+
+
+def to_update(update: Update) -> common.Update:
+    """The plain update for a ptb Update (kind "ignore" for what the assistant does not handle)."""
+    query = update.callback_query
+    if query is not None:
+        message = query.message if isinstance(query.message, Message) else None
+        chat = query.message.chat if query.message is not None else None
+        if chat is not None and chat.type != "private":
+            return common.Update(update.update_id, "ignore", chat.id, common.User(query.from_user.id))
+        rows: tuple = ()
+        if message is not None and message.reply_markup is not None:
+            rows = tuple(
+                tuple((b.text, b.callback_data) for b in row if isinstance(b.callback_data, str))
+                for row in message.reply_markup.inline_keyboard
+            )
+        return common.Update(
+            update.update_id,
+            "choice",
+            chat.id if chat is not None else query.from_user.id,
+            _user(query.from_user),
+            pressed=common.Pressed(
+                query.id,
+                query.data or "",
+                message.message_id if message is not None else None,
+                (message.text or "") if message is not None else "",
+                _entities(message) if message is not None else (),
+                rows,
+            ),
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return common.Update(update.update_id, "ignore", 0, common.User(0))
+    user = _user(message.from_user)
+    if message.chat.type != "private":
+        return common.Update(update.update_id, "ignore", message.chat.id, user)
+    plain = common.Update(update.update_id, "text", message.chat.id, user)
+    if message.text is not None:
+        return replace(plain, text=message.text)
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        infile = common.InFile(
+            largest.file_id,
+            largest.file_size,
+            None,
+            True,
+            message.caption,
+            message.media_group_id,
+            largest.file_unique_id,
+        )
+        return replace(plain, kind="file", file=infile)
+    unsupported = common.unsupported_kind(lambda name: getattr(message, name, None))
+    if unsupported is None and message.document is not None:
+        doc = message.document
+        infile = common.InFile(
+            doc.file_id,
+            doc.file_size,
+            doc.file_name,
+            False,
+            message.caption,
+            message.media_group_id,
+            doc.file_unique_id,
+        )
+        return replace(plain, kind="file", file=infile)
+    return replace(plain, kind="unsupported", unsupported=unsupported or "other")
+
+
+def _user(user) -> common.User:
+    return common.User(user.id, user.language_code, user.first_name)
+
+
+class PtbAdapter:
+    """python-telegram-bot: polling through its Updater, webhook updates through `process_update`."""
+
+    name = "ptb"
+
+    def __init__(
+        self, token: str, api_url: str | None, on_update: Callable[[common.Update], Awaitable[None]]
+    ) -> None:
+        builder = ApplicationBuilder().token(token).concurrent_updates(256)
+        if api_url:
+            builder = builder.base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
+        self.application = builder.build()
+        self.on_update = on_update
+        self.application.add_handler(TypeHandler(Update, self._handle))
+        self.application.add_error_handler(self._error)
+        self.api = PtbApi(self.application)
+
+    async def _handle(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.on_update(to_update(update))
+
+    async def _error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("ptb error: %s", type(context.error).__name__)
+
+    async def start(self) -> None:
+        await _guard(self.application.initialize())
+        await self.application.start()
+
+    async def start_polling(self) -> None:
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            poll_interval=0.0,
+            timeout=25,
+            allowed_updates=common.ALLOWED_UPDATES,
+            error_callback=lambda exc: log.warning("polling: %s", type(exc).__name__),
+        )
+
+    async def feed(self, data: dict) -> None:
+        await self.application.process_update(Update.de_json(data, self.application.bot))
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()

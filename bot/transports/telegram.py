@@ -1,0 +1,214 @@
+"""Telegram runtime: pick the framework (ptb | aiogram) and the mode (polling | webhook), run until stopped.
+
+`run(settings)` is what `python -m bot` calls with a token set. `Runtime` is the same thing as an
+object that tests and measurements start and stop inside their own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.reminders import ReminderLoop, Undeliverable
+from bot.service import Assistant
+from bot.settings import Settings
+from bot.storage import Database
+from bot.transports import common, webhook
+from bot.transports.ratelimit import InProcessLimiter, Limiter
+
+log = logging.getLogger("bot.telegram")
+
+
+class Adapter(Protocol):
+    name: str
+    api: common.Api
+
+    async def start(self) -> None: ...
+
+    async def start_polling(self) -> None: ...
+
+    async def feed(self, data: dict) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for the operator."""
+
+
+def make_adapter(settings: Settings, on_update) -> Adapter:
+    assert settings.token
+    if settings.framework == "aiogram":
+        from bot.transports.aiogram_adapter import AiogramAdapter
+
+        return AiogramAdapter(settings.token, settings.api_url, on_update)
+    from bot.transports.ptb import PtbAdapter
+
+    return PtbAdapter(settings.token, settings.api_url, on_update)
+
+
+class Runtime:
+    """One running bot: adapter, bridge, webhook server (in webhook mode) and the reminder loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database: Database | None = None,
+        limiter: Limiter | None = None,
+        clock: Callable[[], datetime] | None = None,
+        reminder_interval: float = 30.0,
+        backoff: float = 0.5,
+        host: str = "0.0.0.0",
+    ) -> None:
+        self.settings = settings
+        self.database = database or Database(settings.database_url)
+        self.assistant = Assistant(
+            self.database, tz=settings.timezone, max_file_bytes=settings.max_file_mb * 1024 * 1024
+        )
+        self.adapter = make_adapter(settings, self._on_update)
+        self.bridge = common.Bridge(
+            self.assistant,
+            self.adapter.api,
+            settings.timezone,
+            limiter=limiter or InProcessLimiter(),
+            clock=clock,
+            backoff=backoff,
+        )
+        self.reminders = ReminderLoop(
+            self.database, self._send_reminder, settings.timezone, clock=clock, interval=reminder_interval
+        )
+        self.host = host
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self._reminder_task: asyncio.Task | None = None
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode
+
+    async def _on_update(self, update: common.Update) -> None:
+        await self.bridge.handle(update)
+
+    async def _send_reminder(self, chat_id: int, html_text: str) -> None:
+        async with self.bridge.chat_lock(chat_id):
+            try:
+                await self.bridge.send_text(chat_id, html_text, None)
+            except common.Forbidden as exc:
+                raise Undeliverable() from exc
+
+    async def _healthy(self) -> bool:
+        def ping() -> bool:
+            with self.database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+
+        return await asyncio.to_thread(ping)
+
+    async def start(self) -> None:
+        try:
+            await asyncio.to_thread(self.database.migrate)
+        except Exception as exc:
+            raise StartupError(
+                f"DATABASE_URL: cannot open or migrate the database ({type(exc).__name__})"
+            ) from exc
+        try:
+            await self.adapter.start()
+        except common.Transient as exc:
+            where = (
+                f"TELEGRAM_API_URL={self.settings.api_url}" if self.settings.api_url else "api.telegram.org"
+            )
+            raise StartupError(f"cannot reach the Telegram Bot API at {where} ({exc})") from exc
+        except common.ApiError as exc:
+            raise StartupError(f"TELEGRAM_BOT_TOKEN was refused by the Bot API ({exc})") from exc
+        except Exception as exc:  # ptb raises InvalidToken outside its usual error classes
+            if "token" in type(exc).__name__.lower() or "unauthorized" in str(exc).lower():
+                raise StartupError("TELEGRAM_BOT_TOKEN was refused by the Bot API") from exc
+            raise
+        await self.bridge.set_commands()
+        api = self.adapter.api
+        if self.mode == "webhook":
+            assert self.settings.webhook_url and self.settings.token
+            url, path = webhook.webhook_target(self.settings.webhook_url)
+            secret = webhook.webhook_secret(self.settings.webhook_secret, self.settings.token)
+            app = webhook.make_app(self.adapter.feed, path=path, secret=secret, healthy=self._healthy)
+            self._runner = web.AppRunner(app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.settings.port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise StartupError(f"PORT={self.settings.port}: cannot listen ({exc.strerror})") from exc
+            sockets = site._server.sockets if site._server else []  # noqa: SLF001 - the bound port
+            self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+            await self.bridge.call(None, lambda: api.set_webhook(url, secret))
+            log.info("webhook mode (%s) on port %s", self.adapter.name, self.port)
+        else:
+            await self.bridge.call(None, api.delete_webhook)
+            await self.adapter.start_polling()
+            log.info("polling mode (%s)", self.adapter.name)
+        self._reminder_task = asyncio.create_task(self.reminders.run())
+
+    async def stop(self) -> None:
+        if self._reminder_task is not None:
+            self._reminder_task.cancel()
+            await asyncio.gather(self._reminder_task, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()  # stops taking updates, lets running requests finish
+        await self.bridge.drain()
+        await self.adapter.stop()
+        await asyncio.to_thread(self.database.dispose)
+
+
+class _RedactToken(logging.Filter):
+    """Keep the bot token out of every log line (HTTP client libraries log request URLs)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def quiet_logs(token: str | None) -> None:
+    for name in ("httpx", "httpcore", "aiogram.event", "telegram.ext.Updater"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if token:
+        redact = _RedactToken(token)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redact)
+
+
+async def serve(settings: Settings) -> int:
+    runtime = Runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runtime.start()
+    except StartupError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        await runtime.stop()
+        return 2
+    await stop.wait()
+    log.info("stopping")
+    await runtime.stop()
+    return 0
+
+
+def run(settings: Settings) -> int:
+    quiet_logs(settings.token)
+    return asyncio.run(serve(settings))

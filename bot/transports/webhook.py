@@ -1,0 +1,74 @@
+"""The webhook server: Telegram POSTs updates here (secret token checked); GET /healthz for the load balancer.
+
+Stateless: every process of a deployment can run it on the same PostgreSQL. An update is handled
+before the answer is sent, so Telegram re-delivers it if the process dies on the way; the
+assistant applies a re-delivered update only once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+log = logging.getLogger("bot.webhook")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_PATH = "/telegram/webhook"
+
+
+def webhook_secret(configured: str | None, token: str) -> str:
+    """WEBHOOK_SECRET, or one derived from the token (the same in every process of a deployment)."""
+    if configured:
+        return configured
+    return hashlib.sha256(f"webhook-secret:{token}".encode()).hexdigest()[:48]
+
+
+def webhook_target(url: str) -> tuple[str, str]:
+    """The URL to register with Telegram and the path to serve; a bare host gets /telegram/webhook."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/"):
+        return url.rstrip("/") + DEFAULT_PATH, DEFAULT_PATH
+    return url, parts.path
+
+
+def make_app(
+    feed: Callable[[dict], Awaitable[None]],
+    *,
+    path: str,
+    secret: str,
+    healthy: Callable[[], Awaitable[bool]],
+) -> web.Application:
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=401, text="wrong secret token")
+        try:
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return web.Response(status=400, text="not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="not an update")
+        try:
+            await feed(data)
+        except Exception as exc:  # a malformed update must not make Telegram re-send it forever
+            log.error("update %s could not be read: %s", data.get("update_id"), type(exc).__name__)
+        return web.Response(status=200, text="ok")
+
+    async def health(_request: web.Request) -> web.Response:
+        try:
+            ok = await asyncio.wait_for(healthy(), 5)
+        except Exception:
+            ok = False
+        return web.json_response({"status": "ok" if ok else "unavailable"}, status=200 if ok else 503)
+
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_post(path, receive)
+    app.router.add_get("/healthz", health)
+    return app
