@@ -357,3 +357,11 @@ def test_proposed_values_always_satisfy_their_rule(texts):
     for key, value in r.fields.items():
         if key in rules:
             assert re.fullmatch(rules[key], value), (key, value)
+
+
+def test_hint_for_an_empty_reading():
+    from bot.ocr import hint
+
+    assert hint(extract_fields(lines(SLIP))) is None
+    assert "文字" in hint(extract_fields([]), "zh")
+    assert "no transaction details" in hint(extract_fields(lines(["谢谢惠顾"])), "en")
