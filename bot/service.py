@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import files, reminders
+from bot import account, files, reminders
 from bot.storage import Database, repo
 from conversations import Context, Incoming, handle
-from conversations.engine import next_slot
+from conversations.engine import group_chat_reply, next_slot
 from conversations.events import Choice, FileRef
 from conversations.i18n import N_, language_from_code, translate
 from conversations.reading import wants_reading
@@ -44,8 +44,14 @@ class Outgoing:
 
 class Assistant:
     def __init__(
-        self, db: Database, *, tz: ZoneInfo | None = None, max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT
+        self,
+        db: Database,
+        *,
+        tz: ZoneInfo | None = None,
+        max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
+        retention_days: int = 365,
     ):
+        self.retention_days = retention_days
         self.db = db
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.max_file_bytes = max_file_bytes
@@ -112,6 +118,9 @@ class Assistant:
 
     def process(self, event: Incoming) -> list[Outgoing]:
         """Apply one event (once, even if redelivered) and return what to send."""
+        if event.chat_type != "private":  # nothing from a group is stored
+            reply = group_chat_reply(event)
+            return [Outgoing(text=reply.text)]
         event = self._read_photo(event)
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -128,15 +137,27 @@ class Assistant:
                 list_cases=lambda: repo.case_summaries(db, user.id),
                 load_case=lambda case_id: repo.load_case(db, user, case_id),
                 new_case_id=lambda: repo.new_case_id(db),
+                retention_days=self.retention_days,
             )
             outcome = handle(session, event, ctx)
-            repo.save_session(db, user, outcome.session, outcome.profile)
-            reminders.sync_case(db, user.id, outcome.session, self.tz, event.now)
+            actions = {r.action for r in outcome.replies if r.action}
+            if "delete" in actions:
+                account.delete_user(db, user.id)
+            else:
+                repo.save_session(db, user, outcome.session, outcome.profile)
+                reminders.sync_case(db, user.id, outcome.session, self.tz, event.now)
+            archive = account.export_zip(db, user.id, self.tz) if "export" in actions else None
+        if "delete" in actions:
+            account.scrub(self.db)
+            log.info("user data deleted on request")
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
                 Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
             )
+            if reply.action == "export" and archive is not None:
+                stamp = event.now.strftime("%Y%m%d")
+                messages.append(Outgoing(file=OutFile(f"my-data-{stamp}.zip", archive, "application/zip")))
             if reply.outputs and outcome.session.case is not None:
                 messages.extend(
                     self._render(event.user_id, outcome.session.case, reply.outputs, outcome.session.lang)

@@ -31,6 +31,7 @@ PROFILE_STEP = Step(
     optional=True,
 )
 
+UNSUPPORTED_OTHER = N_("I can't use that kind of message here.")
 UNSUPPORTED = {
     "sticker": N_("Stickers are nice, but I can't use them here."),
     "voice": N_("I can't listen to voice messages; please type the answer."),
@@ -46,6 +47,7 @@ class Context:
     list_cases: Callable[[], list[dict]] = list  # summaries: id, status, scenario, created_at, amount
     load_case: Callable[[str], Session | None] = lambda case_id: None  # only the user's own cases
     new_case_id: Callable[[], str] = lambda: "CASE0001"
+    retention_days: int = 365  # closed cases are deleted this long after their last change
 
 
 @dataclass
@@ -112,14 +114,16 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     event = turn.event = _mask_cards(turn, event)
     if not (event.kind == "choice" and event.choice.startswith("ocr:")):
         turn.session.conv.pop("ocr", None)  # anything else passes over a pending photo proposal
-    if event.kind == "command":
+    if turn.session.pending and _pending_action(turn, event):
+        pass
+    elif event.kind == "command":
         _command(turn, event.command, event.args)
     elif event.kind == "choice":
         _choice(turn, event.choice)
     elif event.kind == "file":
         _file(turn)
     elif event.kind == "unsupported":
-        turn.note(turn.t(UNSUPPORTED.get(event.unsupported, N_("I can't use that kind of message here."))))
+        turn.note(turn.t(UNSUPPORTED.get(event.unsupported, UNSUPPORTED_OTHER)))
         _prompt(turn)
     else:
         _text(turn, event.text)
@@ -128,6 +132,42 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     if turn.session.case is not None:
         turn.session.case["updated_at"] = ctx.now.isoformat(timespec="seconds")
     return Outcome(turn.session, turn.replies, profile=turn.profile, switched_from=turn.switched_from)
+
+
+def group_chat_reply(event: Incoming) -> Reply:
+    """In a group the assistant stores nothing and asks to continue in a private chat."""
+    lang = language_from_code(event.language_code)
+    text = translate(
+        lang,
+        N_(
+            "Your dispute holds personal and card details, so I only work in a private chat. "
+            "Please open a private chat with me and send /start. I have kept nothing from this group."
+        ),
+    )
+    return Reply(text, lang=lang)
+
+
+def _pending_action(turn: _Turn, event: Incoming) -> bool:
+    """A `confirm` carries out the account action awaiting it; anything else calls it off."""
+    action, turn.session.pending = turn.session.pending, None
+    if action == "delete" and event.kind == "choice" and event.choice == "confirm":
+        turn.session.case_id, turn.session.case, turn.session.conv = None, None, {}
+        turn.session.consented = False
+        turn.say(
+            turn.t(
+                N_(
+                    "Done: your cases, files, saved merchant details and reminders are deleted. "
+                    "Send /start if you ever need me again."
+                )
+            ),
+            action="delete",
+        )
+        return True
+    turn.note(turn.t(N_("Nothing was deleted.")))
+    if event.kind == "choice" and event.choice == "cancel":
+        _prompt(turn)
+        return True
+    return False
 
 
 def _mask_cards(turn: _Turn, event: Incoming) -> Incoming:
@@ -396,6 +436,7 @@ def _store(turn: _Turn, slot: Slot, value: object) -> None:
     _set_value(case, step, slot.item, value)
     _mark(session, slot.key)
     if step.field == "case.scenario":
+        turn.session.consented = True  # the privacy notice said that answering means agreeing
         case["language"] = turn.lang
         if value == "lost_terminal":
             turn.say(review.urgent_steps(turn.lang))
@@ -719,7 +760,8 @@ def _start_new(turn: _Turn, greet: bool = False) -> None:
             )
         else:
             turn.note(turn.t(N_("Hello! I help you handle a disputed card payment step by step.")))
-        turn.note(review.privacy_notice(turn.lang))
+        if not session.consented:
+            turn.note(review.privacy_notice(turn.lang, ctx.retention_days))
     case_id = ctx.new_case_id()
     session.case_id = case_id
     session.case = new_case(case_id, ctx.now, session.lang)
@@ -786,6 +828,13 @@ def _command(turn: _Turn, command: str, args: str) -> None:
             _list_cases(turn)
     elif command == "help":
         _help(turn)
+    elif command == "privacy":
+        turn.note(review.privacy_notice(turn.lang, turn.ctx.retention_days))
+        _prompt(turn)
+    elif command == "export":
+        turn.say(turn.t(N_("Here is everything I keep about you, as a ZIP file.")), action="export")
+    elif command == "delete":
+        _ask_delete(turn)
     elif command in ("lang", "language"):
         wanted = language_from_code(args) if args else None
         if wanted:
@@ -798,6 +847,22 @@ def _command(turn: _Turn, command: str, args: str) -> None:
     else:
         turn.note(turn.t(N_("I don't know the command /{command}."), command=review.esc(command)))
         _help(turn)
+
+
+def _ask_delete(turn: _Turn) -> None:
+    turn.session.pending = "delete"
+    count = len(turn.ctx.list_cases())
+    turn.say(
+        turn.t(
+            N_(
+                "This deletes everything I keep about you: {count} case(s) with their answers and "
+                "documents, every file you sent, your saved merchant details and your reminders. It "
+                "cannot be undone. Send /export first if you want a copy."
+            ),
+            count=count,
+        ),
+        [Choice("confirm", turn.t(N_("Delete everything"))), Choice("cancel", turn.t(N_("Keep my data")))],
+    )
 
 
 def _list_cases(turn: _Turn) -> None:

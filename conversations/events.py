@@ -39,6 +39,7 @@ class Incoming:
     first_name: str | None = None
     update_id: int | None = None
     chat_id: int | None = None
+    chat_type: str = "private"  # "private" | "group" | "supergroup" | "channel"
 
     @staticmethod
     def from_text(text: str, **kw) -> Incoming:
@@ -69,3 +70,6 @@ class Reply:
     outputs: list[str] = field(default_factory=list)  # output ids the runtime renders and attaches
     case_id: str | None = None
     lang: str = "zh"
+    action: str | None = (
+        None  # an account action for the runtime: "export" (send a ZIP), "delete" (erase all)
+    )

@@ -344,7 +344,9 @@ TXN = Group(
         Step(
             "txn.card_masked",
             N_(
-                "Card number as printed on the slip (masked, e.g. 622588******1234)? Only the masked form is kept."
+                "Card number as printed on the slip (masked, e.g. 622588******1234)? Card details are "
+                "sensitive personal information: sending it means you agree that I keep this masked form "
+                "for your letters. /skip leaves it out."
             ),
             CardMasked(),
             N_("Card"),

@@ -121,20 +121,26 @@ def urgent_steps(lang: str) -> str:
         N_("Keep every paper slip and export the transaction records from around the time of the loss."),
         N_("Change the passwords of the provider's app or merchant account and of the terminal's manager."),
     ]
-    lines = [f"<b>{translate(lang, N_('Do these now, before anything else:'))}</b>"]
+    title = translate(lang, N_("Do these now, before anything else:"))
+    lines = [f"<b>{title}</b>"]
     lines += [f"{i}. {translate(lang, s)}" for i, s in enumerate(steps, 1)]
     lines.append(translate(lang, N_("Then I will take down the details for your letters.")))
     return "\n".join(lines)
 
 
-def privacy_notice(lang: str) -> str:
+def privacy_notice(lang: str, retention_days: int) -> str:
+    """What is stored, why, for how long, where, and how to get it or erase it (PIPL arts. 13, 17, 29, 39)."""
     return translate(
         lang,
         N_(
-            "What I keep: your answers and the files you send for each case, only to prepare your "
-            "checklist and letters. Card numbers are kept masked (first 6 and last 4 digits). Telegram's "
-            "servers are outside mainland China. Choosing an answer below means you agree to this."
+            "<b>Your data</b>: I keep your answers, the files you send and your merchant details, only to "
+            "prepare your checklist and letters. Card numbers are kept masked (first 6 and last 4 digits); "
+            "card details are sensitive personal information, and that question can be skipped. Closed "
+            "cases are deleted {days} days after their last change; /export sends you a copy of everything "
+            "and /delete erases it at once. This chat runs on Telegram, whose servers are outside mainland "
+            "China, so what you send here leaves China. Choosing an answer below means you agree to this."
         ),
+        days=retention_days,
     )
 
 
@@ -144,7 +150,7 @@ def commands_help(lang: str) -> str:
         N_(
             "Commands: /skip leave a question empty · /back previous question · /done finish a list · "
             "/cancel cancel the case · /new new case · /cases your cases · /case ID open one · "
-            "/lang language · /help this help"
+            "/lang language · /privacy your data · /export a copy of your data · /delete erase it · /help this help"
         ),
     )
 

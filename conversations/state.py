@@ -22,9 +22,18 @@ class Session:
     case_id: str | None = None
     case: dict | None = None
     conv: dict = field(default_factory=dict)
+    pending: str | None = None  # an account action awaiting `confirm`: "delete"
+    consented: bool = False  # the user has agreed to the privacy notice
 
     def clone(self) -> Session:
-        return Session(self.lang, self.case_id, copy.deepcopy(self.case), copy.deepcopy(self.conv))
+        return Session(
+            self.lang,
+            self.case_id,
+            copy.deepcopy(self.case),
+            copy.deepcopy(self.conv),
+            self.pending,
+            self.consented,
+        )
 
 
 def new_case(case_id: str, now: datetime, lang: str) -> dict:

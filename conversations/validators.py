@@ -118,7 +118,11 @@ def alphanumeric(value: str, *, length: int, message: str) -> Result:
 def reference(value: str, *, max_len: int = 40) -> Result:
     """A ticket or case number given by a bank, provider or police: letters, digits, - / _ ."""
     s = clean(value)
-    if not s or len(s) > max_len or not re.fullmatch(r"[0-9A-Za-z\-_/.#()（）\u4e00-\u9fff ]+", s):
+    if (
+        not s
+        or len(s) > max_len
+        or not re.fullmatch(r"[0-9A-Za-z\-_/.#:()（）\[\]〔〕【】\u4e00-\u9fff ]+", s)
+    ):
         return Invalid(
             N_("Please send the number as written on the notice (letters, digits and dashes), or /skip.")
         )

@@ -15,6 +15,8 @@ class UserRow(SQLModel, table=True):
     lang: str = Field(default="", max_length=8)
     active_case_id: str | None = Field(default=None, max_length=16)
     profile: dict | None = Field(default=None, sa_column=Column(JSON))
+    consent_at: datetime | None = None  # agreed to the privacy notice (PIPL art. 13, 17)
+    pending: str | None = Field(default=None, max_length=32)  # an account action awaiting confirm ("delete")
     created_at: datetime
     updated_at: datetime
 

@@ -53,9 +53,10 @@ def new_case_id(db: Db) -> str:
 
 
 def _session_of(user: UserRow, row: CaseRow | None) -> Session:
+    base = {"lang": user.lang or "", "pending": user.pending, "consented": user.consent_at is not None}
     if row is None:
-        return Session(lang=user.lang or "")
-    return Session(lang=user.lang or "", case_id=row.id, case=dict(row.data), conv=dict(row.conv))
+        return Session(**base)
+    return Session(case_id=row.id, case=dict(row.data), conv=dict(row.conv), **base)
 
 
 def load_session(db: Db, user: UserRow) -> Session:
@@ -90,6 +91,9 @@ def save_session(db: Db, user: UserRow, session: Session, profile: dict | None) 
     stamp = utcnow()
     user.lang = session.lang
     user.active_case_id = session.case_id
+    user.pending = session.pending
+    if session.consented and user.consent_at is None:
+        user.consent_at = stamp
     user.updated_at = stamp
     if profile:
         user.profile = profile

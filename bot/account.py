@@ -1,0 +1,82 @@
+"""A user's own data, as PIPL gives them the right to it: export everything (art. 45), erase everything (art. 47)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, text
+from sqlmodel import Session as Db
+
+from bot.reminders import Reminder
+from bot.storage import Database
+from bot.storage.models import CaseRow, EvidenceBlob, EvidenceFile, ProcessedUpdate, UserRow
+from conversations.review import export
+
+
+def export_zip(db: Db, user_id: int, tz: ZoneInfo) -> bytes:
+    """Everything stored about one user: account, saved merchant details, every case and every file."""
+    user = db.get(UserRow, user_id)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        account = {
+            "user_id": user_id,
+            "language": user.lang if user else None,
+            "consent_at": user.consent_at.isoformat() if user and user.consent_at else None,
+            "created_at": user.created_at.isoformat() if user else None,
+            "saved_merchant_details": user.profile if user else None,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        zf.writestr("account.json", json.dumps(account, ensure_ascii=False, indent=2))
+        cases = db.execute(
+            select(CaseRow).where(CaseRow.user_id == user_id).order_by(CaseRow.created_at)
+        ).scalars()
+        for row in cases:
+            zf.writestr(
+                f"cases/{row.id}/case.json", json.dumps(export(row.data, tz), ensure_ascii=False, indent=2)
+            )
+        files = db.execute(select(EvidenceFile).where(EvidenceFile.user_id == user_id)).scalars()
+        seen: set[str] = set()
+        for item in files:
+            if item.sha256 in seen:
+                continue
+            seen.add(item.sha256)
+            blob = db.get(EvidenceBlob, item.sha256)
+            if blob is not None:
+                zf.writestr(f"files/{item.sha256[:12]}-{item.name}", bytes(blob.data))
+    return buf.getvalue()
+
+
+def delete_user(db: Db, user_id: int) -> None:
+    """Remove the user's cases, files (bytes too, unless another user sent the same file), profile, reminders."""
+    hashes = set(db.execute(select(EvidenceFile.sha256).where(EvidenceFile.user_id == user_id)).scalars())
+    db.execute(delete(EvidenceFile).where(EvidenceFile.user_id == user_id))
+    for sha in hashes:
+        still_used = db.execute(select(EvidenceFile.id).where(EvidenceFile.sha256 == sha).limit(1)).first()
+        if still_used is None:
+            db.execute(delete(EvidenceBlob).where(EvidenceBlob.sha256 == sha))
+    db.execute(delete(CaseRow).where(CaseRow.user_id == user_id))
+    db.execute(delete(Reminder).where(Reminder.user_id == user_id))
+    db.execute(delete(ProcessedUpdate).where(ProcessedUpdate.user_id == user_id))
+    db.execute(delete(UserRow).where(UserRow.id == user_id))
+
+
+def scrub(database: Database) -> None:
+    """After a deletion, make sure the deleted bytes do not linger in the database files.
+
+    SQLite runs with secure_delete (freed pages are zeroed); a WAL checkpoint then folds the
+    write-ahead log back and truncates it. PostgreSQL: VACUUM removes the dead rows' tuples.
+    """
+    if database.is_sqlite:
+        raw = database.engine.raw_connection()  # outside any transaction, as a checkpoint needs
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("evidence_blobs", "evidence_files", "cases", "users", "reminders", "processed_updates"):
+            conn.execute(text(f"VACUUM {table}"))
