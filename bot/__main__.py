@@ -10,7 +10,6 @@ python -m bot migrate               apply database migrations and exit
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -66,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     settings = _settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot import logs
+
+    logs.setup(settings.log_level)
     if settings.mode == "console":
         from bot.transports import console
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import account, files, reminders
+from bot import account, files, logs, reminders
 from bot.storage import Database, repo
 from conversations import Context, Incoming, handle
 from conversations.engine import group_chat_reply, next_slot
@@ -149,7 +149,18 @@ class Assistant:
             archive = account.export_zip(db, user.id, self.tz) if "export" in actions else None
         if "delete" in actions:
             account.scrub(self.db)
-            log.info("user data deleted on request")
+        log.info(
+            "update applied",
+            extra={
+                "user": logs.user_ref(event.user_id),
+                "update_id": event.update_id,
+                "kind": event.kind,
+                "command": event.command or None,
+                "asks": next((r.asks for r in reversed(outcome.replies) if r.asks), None),
+                "actions": sorted(actions) or None,
+                "outputs": sum(len(r.outputs) for r in outcome.replies) or None,
+            },
+        )
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
