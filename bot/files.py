@@ -25,12 +25,16 @@ ACCEPTED = {
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 
+MAX_PIXELS = 40_000_000  # a phone photo is 12-50 MP; more is a decompression bomb, not a slip
+
+
 @dataclass(frozen=True)
 class Accepted:
     sha256: str
     name: str
     mime: str
     size: int
+    notice: str | None = None  # something to tell the merchant about a kept file (message id)
 
 
 @dataclass(frozen=True)
@@ -77,4 +81,47 @@ def check(data: bytes, name: str | None, *, max_bytes: int) -> Accepted | Refuse
             N_("I can keep photos (JPEG, PNG, WebP, HEIC) and PDF files; this file is none of those."),
             {},
         )
-    return Accepted(hashlib.sha256(data).hexdigest(), safe_name(name, mime), mime, len(data))
+    notice = None
+    if mime in ("image/jpeg", "image/png", "image/webp"):
+        problem = _image_problem(data)
+        if problem is not None:
+            return problem
+    elif mime in ("image/heic", "image/heif"):
+        notice = N_(
+            "I kept the HEIC photo as evidence, but I cannot read numbers from HEIC; send a JPEG or a screenshot if you want me to read it."
+        )
+    elif mime == "application/pdf" and b"%%EOF" not in data[-2048:]:
+        notice = N_(
+            "I kept the PDF as evidence, but it looks cut off at the end; please check it opens, and send it again if not."
+        )
+    return Accepted(hashlib.sha256(data).hexdigest(), safe_name(name, mime), mime, len(data), notice)
+
+
+def _image_problem(data: bytes) -> Refused | None:
+    """Refuse an image too large in pixels (read from its header only) or truncated or corrupt."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    return Refused(
+                        N_(
+                            "That picture is {megapixels} megapixels; I take up to {limit}. Please send a smaller photo."
+                        ),
+                        {"megapixels": round(width * height / 1e6), "limit": MAX_PIXELS // 1_000_000},
+                    )
+                img.load()  # decodes every pixel: a cut-off or damaged file fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return Refused(N_("That picture is far too large in pixels. Please send an ordinary photo."), {})
+    except (OSError, SyntaxError, ValueError):
+        return Refused(
+            N_("That photo seems damaged or cut off, so I could not open it. Please take or send it again."),
+            {},
+        )
+    return None

@@ -71,7 +71,13 @@ class Assistant:
                 db, user_id, None, checked.sha256, checked.name, checked.mime, checked.size
             )
         return FileRef(
-            checked.sha256, checked.name, checked.mime, checked.size, is_photo=is_photo, caption=caption
+            checked.sha256,
+            checked.name,
+            checked.mime,
+            checked.size,
+            is_photo=is_photo,
+            caption=caption,
+            notice=checked.notice,
         )
 
     def refusal(self, user_id: int, refused: files.Refused, language_code: str | None) -> list[Outgoing]:

@@ -572,6 +572,8 @@ def _file(turn: _Turn) -> None:
             _mark(session, f"evidence.{index}.kind")
             _mark(session, f"evidence.{slot.item}.caption")
     _mark(session, f"evidence.{index}.file")
+    if event.file.notice:
+        turn.note("ℹ️ " + turn.t(event.file.notice))
     if event.file.caption:
         _mark(session, f"evidence.{index}.caption")
     if event.reading is not None and reading.propose(turn, slot, event.reading, index):

@@ -16,6 +16,9 @@ class FileRef:
     size: int
     is_photo: bool = False
     caption: str | None = None
+    notice: str | None = (
+        None  # a message id about the kept file (e.g. HEIC cannot be read), shown to the user
+    )
 
 
 @dataclass(frozen=True)
