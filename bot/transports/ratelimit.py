@@ -40,8 +40,8 @@ class _Bucket:
         self.stamp = now
         if now < self.blocked_until:
             return self.blocked_until - now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= 1 - 1e-6:  # tolerate rounding: a wait of 1e-17 s would never advance the clock
+            self.tokens = max(0.0, self.tokens - 1)
             return 0.0
         return (1 - self.tokens) / self.rate
 

@@ -70,6 +70,7 @@ class Runtime:
         host: str = "0.0.0.0",
     ) -> None:
         self.settings = settings
+        quiet_logs(settings.token)
         self.database = database or Database(settings.database_url)
         self.assistant = Assistant(
             self.database, tz=settings.timezone, max_file_bytes=settings.max_file_mb * 1024 * 1024
@@ -186,9 +187,9 @@ def quiet_logs(token: str | None) -> None:
     for name in ("httpx", "httpcore", "aiogram.event", "telegram.ext.Updater"):
         logging.getLogger(name).setLevel(logging.WARNING)
     if token:
-        redact = _RedactToken(token)
         for handler in logging.getLogger().handlers:
-            handler.addFilter(redact)
+            if not any(isinstance(f, _RedactToken) and f.token == token for f in handler.filters):
+                handler.addFilter(_RedactToken(token))
 
 
 async def serve(settings: Settings) -> int:
@@ -210,5 +211,4 @@ async def serve(settings: Settings) -> int:
 
 
 def run(settings: Settings) -> int:
-    quiet_logs(settings.token)
     return asyncio.run(serve(settings))

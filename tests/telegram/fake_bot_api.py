@@ -521,7 +521,7 @@ class FakeBotAPI:
         offset = int(params.get("offset") or 0)
         if offset:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
-        timeout = min(float(params.get("timeout") or 0), 1.0)
+        timeout = min(float(params.get("timeout") or 0), 0.3)  # short: stopping a bot waits for it
         if not self._pending and timeout > 0:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):

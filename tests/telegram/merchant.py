@@ -18,8 +18,8 @@ from PIL import Image
 
 from bot.service import Assistant, Outgoing
 from bot.storage import Database
-from bot.transports.local import LocalChat, LocalUser
 from bot.transports.common import split_text
+from bot.transports.local import LocalChat, LocalUser
 from bot.transports.plain import html_to_text
 from bot.transports.telegram import Runtime
 from tests.conftest import FIXED_NOW, SHANGHAI
@@ -76,7 +76,9 @@ def shown_telegram(messages: list[SentMessage]) -> list[dict]:
     for message in messages:
         if message.kind == "text":
             html, markup = message.original
-            choices = [b.get("callback_data") for row in (markup or {}).get("inline_keyboard", []) for b in row]
+            choices = [
+                b.get("callback_data") for row in (markup or {}).get("inline_keyboard", []) for b in row
+            ]
             out.append({"text": html, "choices": choices})
         elif message.kind == "document":
             out.append({"file": message.file_name})
@@ -131,7 +133,9 @@ class Merchant:
         self.last = reference
         want, got = shown(reference), shown_telegram(after)
         self.log.append({"step": self.steps, "sent": got})
-        assert got == want, f"step {self.steps}: Telegram showed\n{json.dumps(got, ensure_ascii=False, indent=1)}\nreference:\n{json.dumps(want, ensure_ascii=False, indent=1)}"
+        assert got == want, (
+            f"step {self.steps}: Telegram showed\n{json.dumps(got, ensure_ascii=False, indent=1)}\nreference:\n{json.dumps(want, ensure_ascii=False, indent=1)}"
+        )
         return after
 
     async def send(self, text: str) -> list[SentMessage]:
@@ -164,7 +168,9 @@ class Merchant:
             reference += self.reference.send_file(self._file(data, name), as_photo=True)
         return await self._compare(update_ids, reference)
 
-    async def document(self, data: bytes, name: str, mime: str, caption: str | None = None) -> list[SentMessage]:
+    async def document(
+        self, data: bytes, name: str, mime: str, caption: str | None = None
+    ) -> list[SentMessage]:
         update_id = self.fake.send_document(self.user_id, data, name, mime, caption)
         return await self._compare(
             [update_id], self.reference.send_file(self._file(data, name), caption=caption, as_photo=False)
@@ -203,7 +209,9 @@ async def whole_case(merchant: Merchant, outputs: str = "first") -> dict:
             elif kind == "cctv":
                 await merchant.album([photo(2), photo(3, (128, 96))])
             else:
-                await merchant.document(pdf(), "statement-nov.pdf", "application/pdf", caption="November statement")
+                await merchant.document(
+                    pdf(), "statement-nov.pdf", "application/pdf", caption="November statement"
+                )
         elif asks == "evidence.caption":
             await merchant.send("counter camera 18:29")
         else:
