@@ -130,11 +130,9 @@ class Assistant:
         event = self._read_photo(event)
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
-            if event.update_id is not None:
-                if repo.seen_update(db, event.update_id):
-                    log.info("update %s already applied", event.update_id)
-                    return []
-                repo.mark_update(db, event.update_id, event.user_id)
+            if event.update_id is not None and not repo.claim_update(db, event.update_id, event.user_id):
+                log.info("update already applied", extra={"update_id": event.update_id})
+                return []
             session = repo.load_session(db, user)
             ctx = Context(
                 now=event.now,
@@ -150,8 +148,9 @@ class Assistant:
             if "delete" in actions:
                 account.delete_user(db, user.id)
             else:
-                repo.save_session(db, user, outcome.session, outcome.profile)
-                reminders.sync_case(db, user.id, outcome.session, self.tz, event.now)
+                repo.save_session(db, user, outcome.session, outcome.profile, before=session)
+                if _reminders_may_change(session, outcome.session):
+                    reminders.sync_case(db, user.id, outcome.session, self.tz, event.now)
             archive = account.export_zip(db, user.id, self.tz) if "export" in actions else None
         if "delete" in actions:
             account.scrub(self.db)
@@ -224,3 +223,13 @@ class Assistant:
         if session is None or session.case is None:
             return None
         return export(session.case, self.tz)
+
+
+def _reminders_may_change(before, after) -> bool:
+    """Reminders follow a case's status and deadline: look at them only when one of those changed."""
+
+    def key(session):
+        case = session.case or {}
+        return session.case_id, case.get("status"), (case.get("dispute") or {}).get("deadline")
+
+    return key(before) != key(after)
