@@ -190,6 +190,7 @@ class FakeBotAPI:
         self.commands: dict[str, list[dict]] = {}
         self.webhook: dict | None = None
         self.webhook_deliveries: list[int] = []  # HTTP statuses of webhook POSTs
+        self.webhook_targets: list[str] = []  # a load balancer: deliver to these in turn instead
         self.blocked: set[int] = set()
         self._files: dict[str, tuple[bytes, str, int]] = {}  # file_id -> (data, path, size)
         self._pending: list[dict] = []
@@ -483,9 +484,12 @@ class FakeBotAPI:
             headers = (
                 {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook.get("secret_token") else {}
             )
+            url = hook["url"]
+            if self.webhook_targets:
+                url = self.webhook_targets[len(self.webhook_deliveries) % len(self.webhook_targets)]
             for attempt in range(5):
                 try:
-                    async with self._client.post(hook["url"], json=update, headers=headers) as response:
+                    async with self._client.post(url, json=update, headers=headers) as response:
                         self.webhook_deliveries.append(response.status)
                         if response.status == 200:
                             break

@@ -8,6 +8,7 @@ both.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -97,6 +98,7 @@ class Merchant:
     last: list[Outgoing] = field(default_factory=list)
     steps: int = 0
     log: list[dict] = field(default_factory=list)
+    more_bots: list[Runtime] = field(default_factory=list)  # other processes behind the same webhook
 
     @classmethod
     def create(cls, fake: FakeBotAPI, bot: Runtime, tmp: Path, user_id: int, reference_db: str) -> Merchant:
@@ -124,10 +126,20 @@ class Merchant:
 
     # --- actions -----------------------------------------------------------------------------------
 
+    async def _wait(self, update_id: int) -> None:
+        """Until the bot (or, with several processes, one of them) has handled the update."""
+        bots = [self.bot, *self.more_bots]
+        waits = [asyncio.ensure_future(b.bridge.wait_handled(update_id, timeout=60)) for b in bots]
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            task.result()
+
     async def _compare(self, update_ids: list[int], reference: list[Outgoing]) -> list[SentMessage]:
         before = len(self.fake.chat(self.user_id))
         for update_id in update_ids:
-            await self.bot.bridge.wait_handled(update_id, timeout=60)
+            await self._wait(update_id)
         after = self.fake.chat(self.user_id)[before:]
         self.steps += 1
         self.last = reference
