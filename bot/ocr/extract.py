@@ -51,12 +51,23 @@ class Line:
     def cx(self) -> float:
         return (self.x0 + self.x1) / 2
 
-    def quality(self, start: int = 0, end: int | None = None, *, mean: bool = False) -> float:
-        """The least sure character of text[start:end] (punctuation and card-mask stars aside): one bad digit spoils a number."""
-        ps = [p for c, p in zip(self.text[start:end], self.probs[start:end], strict=False) if c.isalnum()]
+    def quality(self, start: int = 0, end: int | None = None, *, how: str = "min") -> float:
+        """How sure OCR is of text[start:end], punctuation and mask stars aside.
+
+        "min": its least sure character (one misread digit spoils a number); "second": the second
+        least sure (CTC is unsure where a run of mask stars ends, which lowers one digit beside it);
+        "mean": the average (for a closed vocabulary).
+        """
+        ps = sorted(
+            p for c, p in zip(self.text[start:end], self.probs[start:end], strict=False) if c.isalnum()
+        )
         if not ps:
             return self.score
-        return sum(ps) / len(ps) if mean else min(ps)
+        if how == "mean":
+            return sum(ps) / len(ps)
+        if how == "second" and len(ps) > 1:
+            return ps[1]
+        return ps[0]
 
 
 @dataclass(frozen=True)
@@ -188,7 +199,7 @@ def match_label(text: str) -> LabelHit | None:
         for zh, kind in _ZH:
             if len(zh) < 3:
                 continue
-            for k in (len(zh) - 1, len(zh), len(zh) + 1):
+            for k in (len(zh), len(zh) - 1, len(zh) + 1):  # a misread character is likelier than a lost one
                 if k <= len(prefix) and nz.edit_distance(prefix[:k], zh) == 1:
                     near.setdefault(kind, k)
                     break
@@ -340,31 +351,30 @@ def _row_below(lines: list[Line], ln: Line) -> list[Line]:
 def _candidates(lines: list[Line], i: int, layout: str) -> list[tuple[str, float, float, str]]:
     """(text, ocr score, place factor, where) for the value of the label on lines[i], best place first."""
     ln = lines[i]
-    # CTC is unsure where a run of mask stars ends, which lowers the digits next to it: a card number
-    # is judged on its mean (its format check is strict), and so is a type (a closed vocabulary);
-    # everything else on its worst character
-    mean = ln.label.kind in ("txn.card_masked", "txn.type")
+    # a number is judged by its least sure digit, a card number by its second least sure (see
+    # Line.quality), a type by its mean (a closed vocabulary)
+    how = {"txn.card_masked": "second", "txn.type": "mean"}.get(ln.label.kind, "min")
     rest = ln.text[ln.label.end :].strip()
     if rest.endswith(":"):
         rest = ""  # a garbled label ('商户名利MEROHANTNAME:'), not a value
-    if len(rest) >= 2 or (rest and rest.isalnum()):
+    if len(rest) >= 2 or (rest.isascii() and rest.isalnum()):
         start = ln.text.index(rest, ln.label.end)
-        return [(rest, ln.quality(start, start + len(rest), mean=mean), 1.0, "same")]
+        return [(rest, ln.quality(start, start + len(rest), how=how), 1.0, "same")]
     out = []
     if ln.geometric:
         right = _row_right(lines, ln)
         if right:
             out.append(
-                (" ".join(m.text for m in right), min(m.quality(mean=mean) for m in right), 0.97, "right")
+                (" ".join(m.text for m in right), min(m.quality(how=how) for m in right), 0.97, "right")
             )
         elif layout in ("unionpay_slip", "unknown"):
             below = _row_below(lines, ln)
             if below:
                 out.append(
-                    (" ".join(m.text for m in below), min(m.quality(mean=mean) for m in below), 0.95, "below")
+                    (" ".join(m.text for m in below), min(m.quality(how=how) for m in below), 0.95, "below")
                 )
     elif i + 1 < len(lines) and lines[i + 1].label is None:
-        out.append((lines[i + 1].text, lines[i + 1].quality(mean=mean), 0.9, "next"))
+        out.append((lines[i + 1].text, lines[i + 1].quality(how=how), 0.9, "next"))
     return out
 
 

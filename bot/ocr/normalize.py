@@ -285,11 +285,13 @@ def as_card(text: str) -> Value | None:
             return None
         return Value(f"{head}******{m['tail']}", factor)
     if flat.isdigit():
-        if is_card_number(flat):
-            return Value(mask_pan(flat), 0.95)
+        # A full number: masked at once. Only the usual UnionPay lengths, since a faded run of stars
+        # can be read as digits that pass Luhn by chance (one time in ten).
+        if len(flat) in (16, 19) and is_card_number(flat):
+            return Value(mask_pan(flat), 0.9)
         return None  # a wrong full number, or a misread: never proposed, never echoed
     m = _TAIL.search(flat)
-    if m and not re.search(r"\d", flat[: m.start()].replace("(", "")[-1:] or ""):
+    if m and not re.search(r"\d", flat[: m.start()]):
         return Value("****" + m["tail"], 0.95)
     return None
 
