@@ -65,9 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     settings = _settings()
+    import os
+
     from bot import logs
 
-    logs.setup(settings.log_level)
+    # in the console the chat is on the terminal: only warnings, unless LOG_LEVEL asks for more
+    quiet = settings.mode == "console" and not os.environ.get("LOG_LEVEL")
+    logs.setup("WARNING" if quiet else settings.log_level)
     if settings.mode == "console":
         from bot.transports import console
 

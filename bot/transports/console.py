@@ -6,7 +6,6 @@ file. Documents are written to DATA_DIR/outbox/. With piped input it reads to th
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -43,11 +42,16 @@ def show(messages: list[Outgoing], outbox: Path, out=sys.stdout) -> list[str]:
 def run(settings: Settings, stdin=sys.stdin, out=sys.stdout) -> int:
     db = Database(settings.database_url)
     db.migrate()
-    assistant = Assistant(db, tz=settings.timezone, max_file_bytes=settings.max_file_mb * 1_048_576)
+    assistant = Assistant(
+        db,
+        tz=settings.timezone,
+        max_file_bytes=settings.max_file_mb * 1_048_576,
+        retention_days=settings.retention_days,
+    )
     # the terminal's locale picks the language, as a Telegram client's language code would
     lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or None
     lang = None if lang in ("C", "POSIX", "C.UTF-8") else lang
-    chat = LocalChat(assistant, LocalUser(CONSOLE_USER_ID, lang, getpass.getuser()), tz=settings.timezone)
+    chat = LocalChat(assistant, LocalUser(CONSOLE_USER_ID, lang, None), tz=settings.timezone)
     outbox = settings.data_dir / "outbox"
     interactive = stdin.isatty()
     if interactive:
