@@ -123,7 +123,8 @@ async def measure(framework: str, setup: str, updates: int) -> list[float]:
         started = time.perf_counter()
         await adapter.feed(data)
         timings.append(time.perf_counter() - started)
-    await adapter.stop()
+    await adapter.stop_receiving()
+    await adapter.close()
     await fake.stop()
     if database is not None:
         database.dispose()

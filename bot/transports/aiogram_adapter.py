@@ -247,11 +247,14 @@ class AiogramAdapter:
     async def feed(self, data: dict) -> None:
         await self.dispatcher.feed_raw_update(self.bot, data)
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """No new updates; handlers already running go on (the bridge waits for them)."""
         if self._polling is not None:
             with suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
             with suppress(asyncio.CancelledError):
                 await self._polling
             self._polling = None
+
+    async def close(self) -> None:
         await self.bot.session.close()

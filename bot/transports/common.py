@@ -25,7 +25,7 @@ from bot.service import Assistant, Outgoing
 from bot.transports.ratelimit import InProcessLimiter, Limiter
 from conversations import Incoming
 from conversations.events import Choice
-from conversations.i18n import LANGUAGES, N_, translate
+from conversations.i18n import LANGUAGES, N_, language_from_code, translate
 
 log = logging.getLogger("bot.telegram")
 
@@ -52,6 +52,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cancel", N_("Cancel the current case")),
     ("lang", N_("Change the language")),
     ("help", N_("Show the commands and help for the current question")),
+)
+SORRY = N_(
+    "Sorry, something went wrong on my side and your last message was not saved. "
+    "Please send it again in a minute."
 )
 FILE_TOO_BIG = N_(
     "That file is {size} MB; the limit is {limit} MB. Please send a smaller photo or a shorter PDF."
@@ -341,18 +345,27 @@ class Bridge:
             "update_id": update.update_id,
         }
         async with self.chat_action(update.chat_id, "typing"):
-            if update.kind == "text":
-                replies = await self._process(Incoming.from_text(update.text, **base))
-            elif update.kind == "choice" and update.pressed is not None:
-                await self._show_chosen(update.chat_id, update.pressed)
-                replies = await self._process(Incoming(kind="choice", choice=update.pressed.data, **base))
-            elif update.kind == "file" and update.file is not None:
-                replies = await self._file(update, base)
-            else:
-                replies = await self._process(
-                    Incoming(kind="unsupported", unsupported=update.unsupported or "other", **base)
-                )
+            try:
+                replies = await self._replies(update, base)
+            except (
+                Exception
+            ) as exc:  # the database, a download or a renderer failed: say so, keep nothing half-done
+                log.error("update %s not applied: %s", update.update_id, type(exc).__name__)
+                lang = language_from_code(update.user.language_code)
+                replies = [Outgoing(text="⚠️ " + translate(lang, SORRY))]
         await self.deliver(update.chat_id, replies)
+
+    async def _replies(self, update: Update, base: dict) -> list[Outgoing]:
+        if update.kind == "text":
+            return await self._process(Incoming.from_text(update.text, **base))
+        if update.kind == "choice" and update.pressed is not None:
+            await self._show_chosen(update.chat_id, update.pressed)
+            return await self._process(Incoming(kind="choice", choice=update.pressed.data, **base))
+        if update.kind == "file" and update.file is not None:
+            return await self._file(update, base)
+        return await self._process(
+            Incoming(kind="unsupported", unsupported=update.unsupported or "other", **base)
+        )
 
     async def _process(self, event: Incoming) -> list[Outgoing]:
         return await asyncio.to_thread(self.assistant.process, event)

@@ -234,10 +234,13 @@ class PtbAdapter:
     async def feed(self, data: dict) -> None:
         await self.application.process_update(Update.de_json(data, self.application.bot))
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """No new updates; those already fetched are still handled (Application.stop waits for them)."""
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+
+    async def close(self) -> None:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()

@@ -37,7 +37,9 @@ class Adapter(Protocol):
 
     async def feed(self, data: dict) -> None: ...
 
-    async def stop(self) -> None: ...
+    async def stop_receiving(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class StartupError(Exception):
@@ -164,8 +166,9 @@ class Runtime:
             await asyncio.gather(self._reminder_task, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()  # stops taking updates, lets running requests finish
-        await self.bridge.drain()
-        await self.adapter.stop()
+        await self.adapter.stop_receiving()
+        await self.bridge.drain()  # replies to updates already taken are still sent
+        await self.adapter.close()
         await asyncio.to_thread(self.database.dispose)
 
 

@@ -178,3 +178,20 @@ async def test_slow_chat_does_not_hold_up_another(fake, start_bot):
     await bot.bridge.wait_handled(fake.send_text(USER + 1, "/help"))
     assert time.monotonic() - started < 1.5
     await bot.bridge.wait_handled(slow)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_failure_inside_is_told_and_the_next_message_works(framework, fake, start_bot, monkeypatch):
+    bot = await start_bot(framework, "polling")
+    fake.user(USER)
+    real = bot.assistant.process
+
+    def broken(event):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(bot.assistant, "process", broken)
+    said = await _said(fake, bot, fake.send_text(USER, "/start"))
+    assert len(said) == 1 and "send it again" in said[0].text
+    monkeypatch.setattr(bot.assistant, "process", real)
+    said = await _said(fake, bot, fake.send_text(USER, "/start"))
+    assert "Hello Ana" in said[0].text
