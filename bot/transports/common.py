@@ -32,6 +32,7 @@ log = logging.getLogger("bot.telegram")
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 SHORT_LABEL = 16  # display width (CJK counts 2) up to which two buttons share a row
+TYPING_AFTER = 0.3  # show "typing…" only when an update takes longer than this
 ACTION_REFRESH = 4.5  # Telegram shows a chat action for about 5 seconds
 PROGRESS_EVERY = 3.0  # seconds between edits of a progress message (edits count against the chat limit)
 NETWORK_RETRIES = 6
@@ -344,7 +345,7 @@ class Bridge:
             "first_name": update.user.first_name,
             "update_id": update.update_id,
         }
-        async with self.chat_action(update.chat_id, "typing"):
+        async with self.chat_action(update.chat_id, "typing", delay=TYPING_AFTER):
             try:
                 replies = await self._replies(update, base)
             except (
@@ -496,10 +497,16 @@ class Bridge:
             log.info("best-effort call failed: %s", type(exc).__name__)
 
     @asynccontextmanager
-    async def chat_action(self, chat_id: int, action: str):
-        """Show `action` (typing, upload_document) in the chat until the block ends."""
+    async def chat_action(self, chat_id: int, action: str, delay: float = 0.0):
+        """Show `action` (typing, upload_document) in the chat until the block ends.
+
+        With `delay`, only when the block takes longer than that: a quick reply needs no "typing…",
+        and every API call counts against the bot's overall limit.
+        """
 
         async def refresh() -> None:
+            if delay:
+                await asyncio.sleep(delay)
             while True:
                 with suppress(ApiError):
                     await self.api.send_chat_action(chat_id, action)
