@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot import account, files, logs, reminders
 from bot.storage import Database, repo
 from conversations import Context, Incoming, handle
-from conversations.engine import group_chat_reply, next_slot
+from conversations.engine import EVIDENCE_PACK, group_chat_reply, next_slot
 from conversations.events import Choice, FileRef
 from conversations.i18n import N_, language_from_code, translate
 from conversations.reading import wants_reading
@@ -40,6 +40,18 @@ class Outgoing:
     asks: str | None = None
     item: int | None = None
     file: OutFile | None = None
+    render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One document to render after the update is stored: an output id, or the evidence pack."""
+
+    user_id: int
+    case: dict  # case.json as exported when the update was applied
+    output_id: str
+    lang: str
+    now: datetime
 
 
 class Assistant:
@@ -123,7 +135,16 @@ class Assistant:
         return dataclasses.replace(event, reading=reading)
 
     def process(self, event: Incoming) -> list[Outgoing]:
-        """Apply one event (once, even if redelivered) and return what to send."""
+        """Apply one event (once, even if redelivered) and return what to send, documents rendered."""
+        return [done for message in self.apply(event) for done in self.expand(message)]
+
+    def expand(self, message: Outgoing) -> list[Outgoing]:
+        """A message as sent: itself, or the chat text and files of the document it stands for."""
+        return self.render_job(message.render) if message.render is not None else [message]
+
+    def apply(self, event: Incoming) -> list[Outgoing]:
+        """Apply one event (once, even if redelivered). Documents come back as `render` jobs, so that a
+        runtime can send each as soon as it is ready and show progress meanwhile."""
         if event.chat_type != "private":  # nothing from a group is stored
             reply = group_chat_reply(event)
             return [Outgoing(text=reply.text)]
@@ -175,44 +196,33 @@ class Assistant:
                 stamp = event.now.strftime("%Y%m%d")
                 messages.append(Outgoing(file=OutFile(f"my-data-{stamp}.zip", archive, "application/zip")))
             if reply.outputs and outcome.session.case is not None:
+                case_json = export(outcome.session.case, self.tz)
+                lang = outcome.session.lang
                 messages.extend(
-                    self._render(event.user_id, outcome.session.case, reply.outputs, outcome.session.lang)
+                    Outgoing(render=RenderJob(event.user_id, case_json, output_id, lang, event.now))
+                    for output_id in reply.outputs
                 )
         return messages
 
-    def _render(self, user_id: int, case: dict, output_ids: list[str], lang: str) -> list[Outgoing]:
+    def render_job(self, job: RenderJob) -> list[Outgoing]:
+        """Render one document: its chat text and its files, or a short apology if it failed."""
         from bot.documents import render_evidence_pack, render_output
 
-        case_json = export(case, self.tz)
-        now = datetime.now(self.tz)
-        out: list[Outgoing] = []
-        for output_id in output_ids:
-            try:
-                rendered = render_output(case_json, output_id, lang=lang, now=now)
-            except Exception:
-                log.exception("rendering %s failed", output_id)
-                title = translate(lang, OUTPUT_TITLES.get(output_id, output_id))
-                out.append(
-                    Outgoing(
-                        text="⚠️ "
-                        + translate(
-                            lang,
-                            N_(
-                                "I could not prepare “{title}” just now. Please press its button again later."
-                            ),
-                            title=esc(title),
-                        )
+        try:
+            if job.output_id == EVIDENCE_PACK:
+                with self.db.session() as db:
+                    pack = render_evidence_pack(
+                        job.case, evidence_bytes=lambda sha: repo.blob(db, sha, job.user_id), now=job.now
                     )
-                )
-                continue
-            out.extend(Outgoing(text=chunk) for chunk in rendered.chat_html)
-            out.extend(Outgoing(file=OutFile(f.name, f.data, f.mime)) for f in rendered.files)
-        if len(output_ids) > 1:
-            with self.db.session() as db:
-                pack = render_evidence_pack(
-                    case_json, evidence_bytes=lambda sha: repo.blob(db, sha, user_id), now=now
-                )
-            out.append(Outgoing(file=OutFile(pack.name, pack.data, pack.mime)))
+                return [Outgoing(file=OutFile(pack.name, pack.data, pack.mime))]
+            rendered = render_output(job.case, job.output_id, lang=job.lang, now=job.now)
+        except Exception:
+            log.exception("rendering failed", extra={"output": job.output_id})
+            title = translate(job.lang, OUTPUT_TITLES.get(job.output_id, N_("Evidence pack")))
+            message = N_("I could not prepare “{title}” just now. Please press its button again later.")
+            return [Outgoing(text="⚠️ " + translate(job.lang, message, title=esc(title)))]
+        out = [Outgoing(text=chunk) for chunk in rendered.chat_html]
+        out.extend(Outgoing(file=OutFile(f.name, f.data, f.mime)) for f in rendered.files)
         return out
 
     def case_export(self, user_id: int, case_id: str | None = None) -> dict | None:

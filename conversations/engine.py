@@ -31,6 +31,7 @@ PROFILE_STEP = Step(
     optional=True,
 )
 
+EVIDENCE_PACK = "evidence_pack"  # every letter, the evidence files and manifest in one ZIP; part of "all"
 UNSUPPORTED_OTHER = N_("I can't use that kind of message here.")
 UNSUPPORTED = {
     "sticker": N_("Stickers are nice, but I can't use them here."),
@@ -703,7 +704,9 @@ def _output(turn: _Turn, output_id: str) -> None:
         _prompt(turn)
         return
     applicable = [p.id for p in plan_outputs(review.export(session.case, turn.ctx.tz)) if p.applies]
-    wanted = applicable if output_id == "all" else [output_id] if output_id in applicable else []
+    wanted = (
+        [*applicable, EVIDENCE_PACK] if output_id == "all" else [output_id] if output_id in applicable else []
+    )
     if not wanted:
         turn.note(turn.t(N_("That document is not offered for this case.")))
         _prompt(turn)

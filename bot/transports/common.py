@@ -369,7 +369,8 @@ class Bridge:
         )
 
     async def _process(self, event: Incoming) -> list[Outgoing]:
-        return await asyncio.to_thread(self.assistant.process, event)
+        """Apply the event; documents it asks for stay `render` jobs, rendered while they are sent."""
+        return await asyncio.to_thread(self.assistant.apply, event)
 
     async def _file(self, update: Update, base: dict) -> list[Outgoing]:
         infile = update.file
@@ -418,28 +419,52 @@ class Bridge:
     # --- sending ---------------------------------------------------------------------------------
 
     async def deliver(self, chat_id: int, messages: list[Outgoing]) -> None:
-        """Send messages in order. With several documents, the message before them shows progress."""
-        total = sum(1 for m in messages if m.file is not None)
+        """Send messages in order. Documents still to render are rendered one at a time (off the event
+        loop) and sent as each is ready; with several, the message before them shows progress."""
+        total = sum(1 for m in messages if m.render is not None) or sum(1 for m in messages if m.file)
         progress: tuple[int, str, Rows | None] | None = None
-        sent = 0
+        done = 0
         edited_at = 0.0
         for message in messages:
-            if message.text:
-                rows = keyboard(message.choices)
-                message_id = await self.send_text(chat_id, message.text, rows)
-                if total >= 2 and sent == 0 and progress is None and len(message.text) < TEXT_LIMIT - 20:
-                    progress = (message_id, message.text, rows)
-            if message.file is not None:
-                out = message.file
+            if message.render is not None:
                 async with self.chat_action(chat_id, "upload_document"):
-                    await self.call(
-                        chat_id, lambda out=out: self.api.send_document(chat_id, out.name, out.data, out.mime)
-                    )
-                sent += 1
-                loop_time = asyncio.get_running_loop().time()
-                if progress is not None and (sent == total or loop_time - edited_at >= PROGRESS_EVERY):
-                    edited_at = loop_time
-                    await self._edit_progress(chat_id, *progress, sent, total)
+                    parts = await asyncio.to_thread(self.assistant.expand, message)
+            else:
+                parts = [message]
+            for part in parts:
+                if part.text:
+                    rows = keyboard(part.choices)
+                    message_id = await self.send_text(chat_id, part.text, rows)
+                    if total >= 2 and done == 0 and progress is None and len(part.text) < TEXT_LIMIT - 20:
+                        progress = (message_id, part.text, rows)
+                if part.file is not None:
+                    out = part.file
+                    async with self.chat_action(chat_id, "upload_document"):
+                        await self.call(
+                            chat_id,
+                            lambda out=out: self.api.send_document(chat_id, out.name, out.data, out.mime),
+                        )
+                    if message.render is None:
+                        done += 1
+                        edited_at = await self._maybe_progress(chat_id, progress, done, total, edited_at)
+            if message.render is not None:
+                done += 1
+                edited_at = await self._maybe_progress(chat_id, progress, done, total, edited_at)
+
+    async def _maybe_progress(
+        self,
+        chat_id: int,
+        progress: tuple[int, str, Rows | None] | None,
+        done: int,
+        total: int,
+        edited_at: float,
+    ) -> float:
+        """Edit the progress message when the last one is done or a few seconds have passed."""
+        loop_time = asyncio.get_running_loop().time()
+        if progress is None or (done != total and loop_time - edited_at < PROGRESS_EVERY):
+            return edited_at
+        await self._edit_progress(chat_id, *progress, done, total)
+        return loop_time
 
     async def _edit_progress(
         self, chat_id: int, message_id: int, text: str, rows: Rows | None, sent: int, total: int

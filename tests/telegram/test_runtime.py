@@ -184,14 +184,30 @@ async def test_slow_chat_does_not_hold_up_another(fake, start_bot):
 async def test_a_failure_inside_is_told_and_the_next_message_works(framework, fake, start_bot, monkeypatch):
     bot = await start_bot(framework, "polling")
     fake.user(USER)
-    real = bot.assistant.process
+    real = bot.assistant.apply
 
     def broken(event):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(bot.assistant, "process", broken)
+    monkeypatch.setattr(bot.assistant, "apply", broken)
     said = await _said(fake, bot, fake.send_text(USER, "/start"))
     assert len(said) == 1 and "send it again" in said[0].text
-    monkeypatch.setattr(bot.assistant, "process", real)
+    monkeypatch.setattr(bot.assistant, "apply", real)
     said = await _said(fake, bot, fake.send_text(USER, "/start"))
     assert "Hello Ana" in said[0].text
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_typing_shows_while_a_slow_update_is_applied(framework, fake, start_bot, monkeypatch):
+    bot = await start_bot(framework, "polling")
+    fake.user(USER)
+    real = bot.assistant.apply
+
+    def slow(event):
+        time.sleep(0.6)  # e.g. reading a slip photo
+        return real(event)
+
+    monkeypatch.setattr(bot.assistant, "apply", slow)
+    said = await _said(fake, bot, fake.send_text(USER, "/start"))
+    assert "Hello Ana" in said[0].text
+    assert "typing" in [c["action"] for c in fake.calls_of("sendChatAction")]
