@@ -349,7 +349,7 @@ def _edit_list(turn: _Turn, group_id: str) -> None:
     turn.say("\n".join(lines), choices)
 
 
-def _outputs_menu(turn: _Turn, intro: str | None = None) -> None:
+def _outputs_menu(turn: _Turn, intro: str | None = None, explain: bool = True) -> None:
     from conversations.outputs import plan_outputs
 
     case = turn.session.case or {}
@@ -368,7 +368,7 @@ def _outputs_menu(turn: _Turn, intro: str | None = None) -> None:
             not_offered.append(f"• {title}: {reason}")
     if choices:
         choices.append(Choice("output:all", turn.t(N_("All of them"))))
-    if not_offered:
+    if not_offered and explain:
         lines.append("\n" + turn.t(N_("Not offered for this case:")))
         lines.extend(not_offered)
     turn.say("\n".join(lines), choices)
@@ -578,6 +578,9 @@ def _file(turn: _Turn) -> None:
     if event.file.caption:
         _mark(session, f"evidence.{index}.caption")
     if event.reading is not None and reading.propose(turn, slot, event.reading, index):
+        # the proposal is its own message; the question stands below it, so typing an answer or
+        # pressing its buttons simply passes the proposal over
+        _prompt(turn)
         return
     if not in_evidence:
         turn.note(
@@ -712,6 +715,18 @@ def _output(turn: _Turn, output_id: str) -> None:
         _prompt(turn)
         return
     turn.say(turn.t(N_("Preparing {count} document(s)…"), count=len(wanted)), outputs=wanted)
+    if output_id == "all":
+        turn.say(
+            turn.t(
+                N_(
+                    "That is everything for case {case_id}. /case {case_id} brings it back; /new starts another."
+                ),
+                case_id=session.case_id,
+            )
+        )
+    else:  # the buttons again, for the next document
+        intro = turn.t(N_("Anything else for case {case_id}?"), case_id=session.case_id)
+        _outputs_menu(turn, intro, explain=False)
 
 
 def _cancel(turn: _Turn) -> None:

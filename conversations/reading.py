@@ -39,15 +39,32 @@ def wants_reading(conv: dict, case: dict | None, slot_field: str | None, slot_it
     return False
 
 
+def _conflicts(txn: dict, fields: dict) -> list[str]:
+    """Field ids where the photo and what the merchant already gave disagree: another transaction's slip."""
+    found = []
+    for name in ("reference_no", "amount", "datetime"):
+        read, given = fields.get(f"txn.{name}"), txn.get(name)
+        if read is None or given is None:
+            continue
+        if name == "datetime":
+            read, given = str(read)[:16], str(given)[:16]  # to the minute: slips print seconds, people don't
+        if read != given:
+            found.append(f"txn.{name}")
+    return found
+
+
 def _target_txn(case: dict, slot: Slot, fields: dict) -> int | None:
-    if slot.step.group == "txn":
-        return slot.item
+    """The transaction this photo belongs to: the one being entered, or the one it matches."""
     txns = case.get("txn") or []
+    if slot.step.group == "txn":
+        current = txns[slot.item] if slot.item is not None and slot.item < len(txns) else {}
+        return None if _conflicts(current, fields) else slot.item
     ref = fields.get("txn.reference_no")
     for i, txn in enumerate(txns):
         if ref and txn.get("reference_no") == ref:
             return i
-    return 0 if len(txns) == 1 else None
+    matching = [i for i, txn in enumerate(txns) if not _conflicts(txn, fields)]
+    return matching[0] if len(matching) == 1 else None
 
 
 def _checked(field_id: str, value: object, turn: _Turn) -> object | None:
@@ -68,7 +85,7 @@ def _checked(field_id: str, value: object, turn: _Turn) -> object | None:
 
 
 def propose(turn: _Turn, slot: Slot | None, reading: dict, evidence_index: int) -> bool:
-    """Offer what was read; True when a proposal was made (the caller then asks nothing more)."""
+    """Offer what was read, as a message of its own; True when a proposal was made."""
     case = turn.session.case or {}
     items = case.get("evidence") or []
     layout_kind = LAYOUT_KINDS.get(reading.get("layout") or "")
@@ -90,6 +107,20 @@ def propose(turn: _Turn, slot: Slot | None, reading: dict, evidence_index: int) 
         return False
     target = _target_txn(case, slot, fields)
     txns = case.get("txn") or []
+    if target is None and any(k.startswith("txn.") for k in fields):
+        shown = ", ".join(
+            review.show(STEPS_BY_FIELD[k], fields[k], turn.lang)
+            for k in ("txn.datetime", "txn.amount", "txn.reference_no")
+            if fields.get(k)
+        )
+        turn.note(
+            turn.t(
+                N_(
+                    "The photo shows a transaction ({details}) that matches none you entered, so I left them as they are."
+                ),
+                details=shown,
+            )
+        )
     current = txns[target] if target is not None and target < len(txns) else {}
     merchant = case.get("merchant") or {}
     proposal: dict[str, object] = {}

@@ -72,6 +72,7 @@ def test_accept_all_fills_empty_fields_and_keeps_the_photo(db, monkeypatch):
     assert "251122183045" in chat.text and "please check" in chat.text
     assert "ocr:accept" in chat.choices and "ocr:edit:txn.amount" in chat.choices
     assert "ocr:edit:txn.auth_code" not in chat.choices
+    assert chat.asks == "txn.datetime"  # the question stands below the proposal
     chat.choose("ocr:accept")
     case = chat.case()
     txn = case["txn"][0]
@@ -99,8 +100,14 @@ def test_type_instead_and_nothing_read(db, monkeypatch):
     chat.choose("ocr:drop")
     assert chat.asks == "txn.datetime"
     assert chat.case()["txn"] == []
+    _apply(chat, _photo_event(chat, READ))
+    chat.send("2025-11-22 18:31")  # answering the question passes the proposal over
+    assert chat.case()["txn"][0]["datetime"] == "2025-11-22T18:31:00+08:00"
+    assert chat.case()["txn"][0].get("reference_no") is None
+    chat.press_anyway("ocr:accept")
+    assert "earlier message" in chat.text and chat.asks == "txn.amount"
     _apply(chat, _photo_event(chat, {"layout": "unknown", "fields": {}, "confidence": {}, "lines": 0}))
-    assert chat.asks == "txn.datetime" and "flat" in chat.text
+    assert chat.asks == "txn.amount" and "flat" in chat.text
 
 
 @pytest.mark.slow
