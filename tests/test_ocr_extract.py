@@ -63,7 +63,9 @@ def lines(texts: list[str], score: float = 0.98) -> list[tuple[str, float]]:
     return [(t, score) for t in texts]
 
 
-def boxed(rows: list[tuple[str, str]], *, angle_deg: float = 0.0, x_label=40, x_value=520, top=200, step=60):
+def boxed(
+    rows: list[tuple[str, str]], *, angle_deg=0.0, x_label=40, x_value=520, top=200, step=60, value_shift=0.0
+):
     """Two-column screen rows as RapidOCR-style (box, text, score), the whole page turned by angle_deg."""
     a = math.radians(angle_deg)
 
@@ -72,10 +74,10 @@ def boxed(rows: list[tuple[str, str]], *, angle_deg: float = 0.0, x_label=40, x_
 
     out = []
     for i, (label, value) in enumerate(rows):
-        y = top + i * step
         for x, text in ((x_label, label), (x_value, value)):
             if not text:
                 continue
+            y = top + i * step + (value_shift if x == x_value else 0)
             w = 28 * len(text) if any(ord(c) > 0x2E80 for c in text) else 15 * len(text)
             box = [rot(x, y), rot(x + w, y), rot(x + w, y + 30), rot(x, y + 30)]
             out.append((box, text, 0.99))
@@ -98,7 +100,7 @@ def test_ocr_squeezed_spaces_and_full_width_characters():
         "参考号（REFERNO.）：",
         "２５１１２２１８３０４５",
         "日期/时间（DATE/TIME）：",
-        "2025/11/2218:30:00",  # OCR drops the space between date and time
+        "2025/11/2218:30-00",  # OCR drops the space between date and time, misreads a colon
         "金额（AMOUNT)：",
         "ＲＭＢ　１，２８８．００",
     ]
@@ -200,6 +202,14 @@ def test_e_slip_rows_pair_labels_with_values_on_a_tilted_photo(angle):
         "txn.issuer": "招商银行",
         "txn.type": "void",
     }
+
+
+def test_values_drifting_below_their_labels_still_pair_up():
+    # a phone held at an angle: the value column sits lower than the label column on every row
+    r = extract_fields(boxed(E_SLIP_ROWS, value_shift=20))
+    assert r.fields["merchant.terminal_id"] == "63170669"
+    assert r.fields["txn.type"] == "void"
+    assert len(r.fields) == 12
 
 
 def test_a_missing_value_does_not_borrow_the_next_rows_value():

@@ -18,7 +18,7 @@ from . import normalize as nz
 from .layouts import FIELDS, LABELS, detect_layout
 
 #: A proposal below this confidence is dropped (tuned on the generated benchmark: see bench/ocr.py).
-MIN_CONFIDENCE = 0.6
+MIN_CONFIDENCE = 0.5
 #: Free text has no format check to catch a misread character, so it needs a surer reading.
 FIELD_MIN_CONFIDENCE = {"merchant.name": 0.7, "txn.issuer": 0.7}
 
@@ -41,6 +41,7 @@ class Line:
     probs: tuple[float, ...] = ()  # per character of text
     geometric: bool = False
     label: LabelHit | None = None
+    row_bias: float = 0.0  # how far values sit below their labels' baseline here (perspective)
     children: list[Line] = field(default_factory=list)
 
     @property
@@ -311,10 +312,37 @@ class Proposal:
     source: str
 
 
-def _offset(a: Line, b: Line) -> float:
-    """How far b's centre lies off the text line through a's centre (both boxes' angles, by width)."""
+def _raw_offset(a: Line, b: Line) -> float:
     theta = (a.angle * a.w + b.angle * b.w) / (a.w + b.w)
     return (b.cy - a.cy) - math.tan(theta) * (b.cx - a.cx)
+
+
+def _offset(a: Line, b: Line) -> float:
+    """How far b's centre lies off the text line through a's centre (both boxes' angles, by width),
+    less the shift that the neighbouring label/value pairs show (a photo taken at an angle)."""
+    return _raw_offset(a, b) - a.row_bias
+
+
+def _estimate_row_bias(lines: list[Line]) -> None:
+    """Each label's row_bias: the median shift of its nearest labels' right-hand values.
+
+    Perspective makes the value column drift from the label column by a similar amount on
+    neighbouring rows; measured on the unambiguous pairs, it can be taken out of the row test.
+    """
+    labels = [m for m in lines if m.label is not None and m.geometric]
+    shifts: list[tuple[float, float]] = []
+    for lab in labels:
+        if lab.text[lab.label.end :].strip():
+            continue
+        right = [m for m in lines if m.label is None and m.x0 >= lab.x1 - 0.5 * lab.h]
+        offs = sorted((_raw_offset(lab, m) for m in right), key=abs)
+        if offs and abs(offs[0]) <= 0.9 * lab.h and (len(offs) == 1 or abs(offs[1]) >= 2 * abs(offs[0])):
+            shifts.append((lab.cy, offs[0]))
+    if len(shifts) < 3:
+        return
+    for lab in labels:
+        near = sorted(shifts, key=lambda s: abs(s[0] - lab.cy))[:5]
+        lab.row_bias = statistics.median(o for _, o in near)
 
 
 def _right_of(a: Line, b: Line) -> bool:
@@ -413,6 +441,7 @@ def propose(
         lines.extend(_split(ln))
     for ln in lines:
         ln.label = match_label(ln.text)
+    _estimate_row_bias(lines)
     layout = detect_layout([nz.compact(ln.text).upper() for ln in lines])
 
     found: dict[str, list[Proposal]] = {}

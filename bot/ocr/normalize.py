@@ -179,7 +179,7 @@ def as_amount(text: str) -> Value | None:
 # --- dates -----------------------------------------------------------------------------------------
 
 _DATE = r"(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{2}|\d(?!\d))\s*日?"
-_TIME = r"(?P<H>\d{1,2})\s*[:;.时]\s*(?P<M>\d{2})(?:\s*[:;.分]\s*(?P<S>\d{2}))?\s*秒?"
+_TIME = r"(?P<H>\d{1,2})\s*[:;.时]\s*(?P<M>\d{2})(?:\s*[:;.\-分]\s*(?P<S>\d{2}))?\s*秒?"
 _DATETIME_RE = re.compile(rf"^{_DATE}\s*(?:T\s*)?{_TIME}$")
 _DATE_RE = re.compile(rf"^{_DATE}$")
 _TIME_RE = re.compile(rf"^{_TIME}$")
