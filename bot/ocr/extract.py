@@ -12,7 +12,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import normalize as nz
 from .layouts import FIELDS, LABELS, detect_layout
@@ -42,7 +42,6 @@ class Line:
     geometric: bool = False
     label: LabelHit | None = None
     row_bias: float = 0.0  # how far values sit below their labels' baseline here (perspective)
-    children: list[Line] = field(default_factory=list)
 
     @property
     def cy(self) -> float:
@@ -376,8 +375,12 @@ def _row_below(lines: list[Line], ln: Line) -> list[Line]:
     return row
 
 
-def _candidates(lines: list[Line], i: int, layout: str) -> list[tuple[str, float, float, str]]:
-    """(text, ocr score, place factor, where) for the value of the label on lines[i], best place first."""
+def _value_for(lines: list[Line], i: int, layout: str) -> tuple[str, float, float, str] | None:
+    """(text, OCR quality, place factor, where) of the value beside or below the label on lines[i].
+
+    The nearest place that holds anything is the value's place; if what is there does not validate,
+    nothing further away is tried (it would belong to another label).
+    """
     ln = lines[i]
     # a number is judged by its least sure digit, a card number by its second least sure (see
     # Line.quality), a type by its mean (a closed vocabulary)
@@ -387,23 +390,18 @@ def _candidates(lines: list[Line], i: int, layout: str) -> list[tuple[str, float
         rest = ""  # a garbled label ('商户名利MEROHANTNAME:'), not a value
     if len(rest) >= 2 or (rest.isascii() and rest.isalnum()):
         start = ln.text.index(rest, ln.label.end)
-        return [(rest, ln.quality(start, start + len(rest), how=how), 1.0, "same")]
-    out = []
-    if ln.geometric:
-        right = _row_right(lines, ln)
-        if right:
-            out.append(
-                (" ".join(m.text for m in right), min(m.quality(how=how) for m in right), 0.97, "right")
-            )
-        elif layout in ("unionpay_slip", "unknown"):
-            below = _row_below(lines, ln)
-            if below:
-                out.append(
-                    (" ".join(m.text for m in below), min(m.quality(how=how) for m in below), 0.95, "below")
-                )
-    elif i + 1 < len(lines) and lines[i + 1].label is None:
-        out.append((lines[i + 1].text, lines[i + 1].quality(how=how), 0.9, "next"))
-    return out
+        return rest, ln.quality(start, start + len(rest), how=how), 1.0, "same"
+    if not ln.geometric:
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is None or nxt.label is not None:
+            return None
+        return nxt.text, nxt.quality(how=how), 0.9, "next"
+    row, place, where = _row_right(lines, ln), 0.97, "right"
+    if not row and layout in ("unionpay_slip", "unknown"):  # two-column screens: never the next row
+        row, place, where = _row_below(lines, ln), 0.95, "below"
+    if not row:
+        return None
+    return " ".join(m.text for m in row), min(m.quality(how=how) for m in row), place, where
 
 
 def _big_amount(lines: list[Line]) -> Proposal | None:
@@ -437,7 +435,8 @@ def propose(
 ) -> tuple[str, dict[str, Proposal], int]:
     """(layout, field id → proposal, number of lines). Proposals below min_confidence are left out."""
     lines: list[Line] = []
-    for ln in _make_lines(items):
+    ocr_lines = _make_lines(items)
+    for ln in ocr_lines:
         lines.extend(_split(ln))
     for ln in lines:
         ln.label = match_label(ln.text)
@@ -450,26 +449,29 @@ def propose(
         if ln.label is None or ln.label.kind == "-":
             continue
         kind = ln.label.kind
-        for text, score, place, where in _candidates(lines, i, layout):
-            base = ln.label.factor * place * score
-            if kind in ("date", "time", "txn.datetime"):
-                full = nz.as_datetime(text)
-                d = nz.as_date(text) if full is None else None
-                t = nz.as_time(text) if full is None and d is None else None
-                if full and kind == "txn.datetime":
-                    found.setdefault(kind, []).append(Proposal(full.value, base * full.factor, where))
-                elif full:  # a date label with a full date-time after it
-                    found.setdefault("txn.datetime", []).append(Proposal(full.value, base * 0.95, where))
-                elif d and kind != "time":
-                    dates.append((d, base))
-                elif t and kind != "date":
-                    times.append((t, base))
-                break
-            v = PARSERS[kind](text)
-            if v is not None:
-                found.setdefault(kind, []).append(Proposal(v.value, base * v.factor, where))
-                break
-            break  # the value next to a label did not validate: do not look further away
+        value = _value_for(lines, i, layout)
+        if value is None:
+            continue
+        text, score, place, where = value
+        base = ln.label.factor * place * score
+        if kind in ("date", "time", "txn.datetime"):
+            full = nz.as_datetime(text)
+            d = nz.as_date(text) if full is None else None
+            t = nz.as_time(text) if full is None and d is None else None
+            if full and kind == "txn.datetime":
+                found.setdefault(kind, []).append(Proposal(full.value, base * full.factor, where))
+            elif full:  # a date label with a full date-time after it
+                found.setdefault("txn.datetime", []).append(Proposal(full.value, base * 0.95, where))
+            elif d and kind != "time":
+                dates.append((d, base))
+            elif t and kind != "date":
+                times.append((t, base))
+            continue
+        v = PARSERS[kind](text)
+        if (
+            v is not None
+        ):  # else the value beside the label did not validate: nothing is looked for further away
+            found.setdefault(kind, []).append(Proposal(v.value, base * v.factor, where))
     if "txn.datetime" not in found and len({d for d, _ in dates}) == 1 and len({t for t, _ in times}) == 1:
         v = nz.combine(dates[0][0], times[0][0])
         if v:
@@ -491,4 +493,4 @@ def propose(
         if conf >= max(min_confidence, FIELD_MIN_CONFIDENCE.get(key, 0.0) if min_confidence > 0 else 0.0):
             chosen[key] = Proposal(best.value, round(min(conf, 1.0), 3), best.source)
     ordered = {k: chosen[k] for k in FIELDS if k in chosen}
-    return layout, ordered, len(lines)
+    return layout, ordered, len(ocr_lines)

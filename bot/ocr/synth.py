@@ -260,7 +260,7 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
     copy = rng.choice(("商户存根 MERCHANT COPY", "持卡人存根 CARDHOLDER COPY", "商户存根", "持卡人存根"))
     c.text(m, copy, size - 2)
     c.rule(m)
-    keys = [k for k in _truth(t, list(_KEYS))]
+    keys = list(_KEYS)
 
     def lv(zh: str, en: str, value: str, *, below: bool | None = None):
         lab = _label(rng, zh, en, style) + colon
