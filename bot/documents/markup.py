@@ -26,6 +26,7 @@ _LITERAL = re.compile(f"{_OPEN}(.*?){_CLOSE}", re.S)
 _TOKEN = re.compile(f"{_TOKEN_OPEN}(\\d+){_TOKEN_CLOSE}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ue000-\ue003]")
 _NUMBERED = re.compile(r"^(\d{1,3})[.、]\s+")
+_NUMBERED_VALUE = re.compile(f"^{_TOKEN_OPEN}(\\d+){_TOKEN_CLOSE}[.、]\\s+")
 _SEPARATOR = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+$")
 
 
@@ -110,6 +111,9 @@ def _line_block(line: str, values: list[str]) -> Block:
     numbered = _NUMBERED.match(line)
     if numbered:
         return Block("number", _inline(line[numbered.end() :], values), number=numbered.group(1))
+    numbered = _NUMBERED_VALUE.match(line)  # "{{ n }}. …": the number is a printed value
+    if numbered and values[int(numbered.group(1))].isdigit() and len(values[int(numbered.group(1))]) <= 3:
+        return Block("number", _inline(line[numbered.end() :], values), number=values[int(numbered.group(1))])
     return Block("p", _inline(line, values))
 
 

@@ -15,6 +15,8 @@ from bot.documents.markup import Block, Run, document_text, plain
 _FAMILY = "cjk"
 _BODY, _SMALL = 10.5, 8.5
 _LINE = 6.0  # mm per body line
+_PADDING = 1.4  # mm inside table cells
+_MIN_COLUMN = 11.0  # mm: room for a few characters, or fpdf2 cannot lay the cell out
 
 
 class _Pdf(FPDF):
@@ -130,6 +132,8 @@ def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
     pdf.set_font(_FAMILY, size=_BODY - 0.5)
     pdf.set_draw_color(150)
     pdf.set_line_width(0.2)
+    if wrap == WrapMode.WORD and _word_too_wide(pdf, block, widths):
+        wrap = WrapMode.CHAR  # fpdf2 cannot break a word wider than its column (it fails or loops)
     heading = FontFace(emphasis=None, fill_color=(235, 235, 235))
     with pdf.table(
         col_widths=widths,
@@ -137,8 +141,8 @@ def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
         first_row_as_headings=block.header,
         headings_style=heading,
         line_height=5.4,
-        padding=1.4,
-        wrapmode=wrap if columns > 2 else WrapMode.CHAR,
+        padding=_PADDING,
+        wrapmode=wrap,
         text_align="LEFT",
     ) as table:
         for row in block.rows:
@@ -149,6 +153,15 @@ def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
     pdf.ln(2)
 
 
+def _word_too_wide(pdf: FPDF, block: Block, widths: tuple[float, ...]) -> bool:
+    for row in block.rows:
+        for cell, width in zip(row, widths, strict=False):
+            room = width - 2 * _PADDING - 1
+            if any(pdf.get_string_width(word) > room for word in plain(cell).split()):
+                return True
+    return False
+
+
 def _column_widths(block: Block, columns: int, total: float) -> tuple[float, ...]:
     """Share the width by the longest text in each column, within limits, so short labels stay narrow."""
     longest = [1] * columns
@@ -157,5 +170,10 @@ def _column_widths(block: Block, columns: int, total: float) -> tuple[float, ...
             width = sum(2 if ord(c) > 0x2E80 else 1 for c in plain(cell))
             longest[i] = max(longest[i], min(width, 60))
     share = [max(w, 6) for w in longest]
-    scale = total / sum(share)
-    return tuple(w * scale for w in share)
+    widths = [w * total / sum(share) for w in share]
+    narrow = [i for i, w in enumerate(widths) if w < _MIN_COLUMN]
+    if narrow and len(narrow) < columns:  # widen the narrow columns at the expense of the others
+        spare = total - _MIN_COLUMN * len(narrow)
+        rest = sum(w for i, w in enumerate(widths) if i not in narrow)
+        widths = [_MIN_COLUMN if i in narrow else w * spare / rest for i, w in enumerate(widths)]
+    return tuple(widths)
