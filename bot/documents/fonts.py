@@ -1,12 +1,15 @@
 """The CJK font for PDFs: Noto Sans CJK SC (SIL Open Font License) from the mplfonts package.
 
-The full font is 16 MB with 65,000 CFF glyphs; fpdf2 subsets the font it is given for every PDF,
-and subsetting that whole font costs about 0.3 s a document. So the process keeps one working
-font: a cut of the full font holding the characters of every template plus the characters seen
-in documents so far, without subroutines (they make subsetting slow). Each PDF then subsets this
-small font in a few tens of milliseconds. The working font grows when a document needs a
-character it lacks, and is rebuilt from the template characters alone when it grows too large.
-The full font file is read for its character map once per process.
+The full font is 16 MB with 65,000 CID-keyed CFF glyphs. Handed to fpdf2 as it is, it costs about
+0.3 s a document to subset, and pypdf (which the tests and some readers use) decodes the text of
+a CID-keyed CFF font wrongly once a document uses more than about 255 glyphs. So the process keeps
+one working font instead: a cut of the full font holding the characters of every template plus
+the characters seen in documents so far, with its outlines converted to TrueType (quadratic)
+curves. fpdf2 embeds such a font as a plain CID TrueType subset (Identity-H) in about 0.03 s a
+document, and every reader extracts its text. The working font grows when a document needs a
+character it lacks (about 0.5 s for the first cut, less for later ones), and is cut again from
+the template characters alone when it grows too large. The full font is read for its character
+map once per process.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from pathlib import Path
 
 from fontTools import subset as ftsubset
 from fontTools import ttLib
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import newTable
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_NAME = "Noto Sans CJK SC"
@@ -99,10 +105,52 @@ def _cut(path: Path, chars: set[int]) -> bytes:
     subsetter = ftsubset.Subsetter(options)
     subsetter.populate(unicodes=chars)
     subsetter.subset(font)
+    font.recalcBBoxes = True  # the new TrueType glyphs need their boxes computed once, here
+    _to_truetype(font)
     out = io.BytesIO()
     font.save(out)
     font.close()
     return out.getvalue()
+
+
+def _to_truetype(font: ttLib.TTFont) -> None:
+    """Replace the CFF outlines by TrueType ones (after fontTools' Snippets/otf2ttf.py)."""
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    font["glyf"] = glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = glyphs
+    for table in ("CFF ", "VORG"):
+        if table in font:
+            del font[table]
+    glyf.compile(font)
+    hmtx = font["hmtx"]
+    for name, glyph in glyphs.items():
+        if hasattr(glyph, "xMin"):
+            hmtx[name] = (hmtx[name][0], glyph.xMin)
+    maxp = font["maxp"] = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
+    for field in (
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
+        setattr(maxp, field, 0)
+    maxp.compile(font)
+    font["post"].formatType = 3.0
+    font["head"].glyphDataFormat = 0
+    font.sfntVersion = "\x00\x01\x00\x00"
 
 
 WORKING_FONT = WorkingFont()

@@ -50,13 +50,11 @@ def render_pdf(blocks: list[Block], *, lang: str, title: str, footer: str, creat
 
 def _embed_font(pdf: FPDF, text: str) -> None:
     # The working font (see fonts.py) is handed to fpdf2 from memory; bounding boxes are not
-    # recomputed when the subset is saved, which halves the time per document.
+    # recomputed when the subset is saved (the glyphs keep their own), which saves time per document.
     font = TTFFont(pdf, io.BytesIO(WORKING_FONT.data_for(text)), _FAMILY, "")
     font.ttfont.recalcBBoxes = False
     font.name = FONT_NAME.replace(" ", "")
     pdf.fonts[_FAMILY] = font
-    if font.is_cff and font.is_cid_keyed:
-        pdf._set_min_pdf_version("1.6")
 
 
 def _block(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
