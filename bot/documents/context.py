@@ -32,6 +32,27 @@ _DATE = {"zh": "yyyy年M月d日", "en": "d MMMM yyyy"}
 _DATETIME = {"zh": "yyyy年M月d日 HH:mm", "en": "d MMMM yyyy, HH:mm"}
 
 
+MERCHANT_FIELDS = (
+    "name",
+    "merchant_no",
+    "terminal_id",
+    "acquirer",
+    "pos_type",
+    "contact_name",
+    "phone",
+    "address",
+    "credit_code",
+)
+CUSTOMER_FIELDS = ("name", "phone", "claim", "statement", "channel")
+
+
+def _fields(raw: dict, names: tuple[str, ...]) -> dict:
+    """Every field the templates know, None when missing (a missing key and a null mean the same)."""
+    found = {name: clean(raw.get(name)) for name in names}
+    found.update({k: clean(v) for k, v in raw.items() if k not in found})
+    return found
+
+
 def clean(value: object) -> object:
     """Strings masked for card numbers and stripped; None for empty; other values as they are."""
     if isinstance(value, str):
@@ -121,9 +142,9 @@ def _total(txns: list[dict], lang: str) -> dict:
 
 def build(case: dict, lang: str, now: datetime) -> dict:
     today = now.date()
-    merchant = {k: clean(v) for k, v in group(case, "merchant").items()}
+    merchant = _fields(group(case, "merchant"), MERCHANT_FIELDS)
     incident_raw = group(case, "incident")
-    customer = {k: clean(v) for k, v in group(case, "customer").items()}
+    customer = _fields(group(case, "customer"), CUSTOMER_FIELDS)
     dispute_raw = group(case, "dispute")
     lost = is_lost_terminal(case)
 
