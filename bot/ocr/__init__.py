@@ -18,7 +18,7 @@ from typing import Any
 
 from .extract import propose
 
-__all__ = ["HINTS", "SlipReading", "extract_fields", "hint", "read_image", "read_image_async"]
+__all__ = ["HINTS", "SlipReading", "extract_fields", "hint", "read_image", "read_image_async", "warm_up"]
 
 #: What to tell a merchant when a photo gives nothing to prefill, by language and by what went wrong.
 HINTS = {
@@ -95,3 +95,10 @@ def hint(reading: SlipReading, language: str = "zh") -> str | None:
         return None
     lang = "zh" if language.startswith("zh") else "en"
     return HINTS[(lang, "no_text" if reading.lines == 0 else "no_fields")]
+
+
+def warm_up() -> None:
+    """Load the model now (about half a second) instead of on the first photo; safe to call twice."""
+    from .engine import get_engine
+
+    get_engine()
