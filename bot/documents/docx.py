@@ -101,16 +101,23 @@ def _add_runs(paragraph, runs: list[Run], *, size: float | None = None, color: i
             r.font.color.rgb = RGBColor(color, color, color)
 
 
+def _styled(doc, style_id: str):
+    """A paragraph in a built-in style, set by id: python-docx's lookup by name is slow per paragraph."""
+    paragraph = doc.add_paragraph()
+    paragraph._p.style = style_id
+    return paragraph
+
+
 def _block(doc, block: Block) -> None:
     kind = block.kind
     if kind == "title":
-        doc.add_paragraph(block.text, style="Title")
+        _styled(doc, "Title").add_run(block.text)
     elif kind in ("h1", "h2"):
-        doc.add_paragraph(block.text, style="Heading 1" if kind == "h1" else "Heading 2")
+        _styled(doc, "Heading1" if kind == "h1" else "Heading2").add_run(block.text)
     elif kind == "p":
         _add_runs(doc.add_paragraph(), block.runs)
     elif kind == "bullet":
-        _add_runs(doc.add_paragraph(style="List Bullet"), block.runs)
+        _add_runs(_styled(doc, "ListBullet"), block.runs)
     elif kind == "number":
         # numbers are written out, not Word list numbering, so they match the chat and the PDF
         paragraph = doc.add_paragraph()
