@@ -242,3 +242,13 @@ def test_chat_is_telegram_html_in_the_merchants_language():
             assert marker in "".join(chunks), output_id
     en_acquirer = "".join(rendered(EN, "acquirer").chat_html)
     assert "The document to send is in Chinese" in en_acquirer
+
+
+def test_a_passed_deadline_says_so_and_asks_to_contact_the_acquirer():
+    late = NOW.replace(year=2026)
+    text = squash("".join(render_output(load(ZH), "checklist", now=late).chat_html))
+    assert squash("已过期") in text and squash("已过。立即联系收单机构") in text
+    assert "还剩" not in text
+    assert squash("发卡行仍可能调单") not in text  # the 12-month window is over too
+    english = "".join(render_output(load(ZH), "checklist", lang="en", now=late).chat_html)
+    assert "has passed" in english and "day(s) left" not in english

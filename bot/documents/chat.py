@@ -43,7 +43,7 @@ def _table(block: Block) -> list[str]:
     lines = []
     for row in body:
         cells = [c for c in row if plain(c)]
-        if len(row) == 2 and head is None:
+        if len(row) == 2:  # a label and its value: the header row adds nothing in a chat
             lines.append(
                 f"<b>{_runs(row[0])}</b>: {_cell(row[1])}" if plain(row[1]) else f"<b>{_runs(row[0])}</b>"
             )

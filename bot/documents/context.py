@@ -251,6 +251,7 @@ def _dates(case: dict, raw_txns: list[dict], today: date, lang: str) -> dict:
     last_txn = max(txn_days) if txn_days else None
     first_txn = min(txn_days) if txn_days else None
     limitation_end = facts.add_years(known, facts.LIMITATION_YEARS) if known else None
+    retrieval_until = facts.add_months(first_txn, facts.RETRIEVAL_WINDOW_MONTHS) if first_txn else None
     return {
         "known": fmt_date(known, lang),
         "limitation_end": fmt_date(limitation_end, lang),
@@ -261,8 +262,8 @@ def _dates(case: dict, raw_txns: list[dict], today: date, lang: str) -> dict:
         "keep_suggested": fmt_date(facts.add_years(last_txn, facts.KEEP_SLIPS_SUGGESTED_YEARS), lang)
         if last_txn
         else None,
-        "retrieval_until": fmt_date(facts.add_months(first_txn, facts.RETRIEVAL_WINDOW_MONTHS), lang)
-        if first_txn
+        "retrieval_until": fmt_date(retrieval_until, lang)
+        if retrieval_until and retrieval_until >= today
         else None,
     }
 
