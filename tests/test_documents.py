@@ -247,7 +247,7 @@ def test_chat_is_telegram_html_in_the_merchants_language():
 def test_a_passed_deadline_says_so_and_asks_to_contact_the_acquirer():
     late = NOW.replace(year=2026)
     text = squash("".join(render_output(load(ZH), "checklist", now=late).chat_html))
-    assert squash("已过期") in text and squash("已过。立即联系收单机构") in text
+    assert squash("已过期") in text and squash("已过。<b>立即</b>联系收单机构") in text
     assert "还剩" not in text
     assert squash("发卡行仍可能调单") not in text  # the 12-month window is over too
     english = "".join(render_output(load(ZH), "checklist", lang="en", now=late).chat_html)
