@@ -15,7 +15,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -49,10 +49,26 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # straight to sqlite3: every update
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """The database could not be reached or was busy (a server down, a connection dropped, SQLite locked
+    past its busy timeout): the same work can succeed later, unlike a bug or a constraint violation."""
+    for _ in range(10):  # the error and what caused it
+        if isinstance(error, exc.TimeoutError):  # no pooled connection came free
+            return True
+        # PEP 249's names, raised by SQLAlchemy and by the drivers themselves (sqlite3, psycopg)
+        if any(cls.__name__ in ("OperationalError", "InterfaceError") for cls in type(error).__mro__):
+            return True
+        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+            return True
+        if error is None or (error := error.__cause__ or error.__context__) is None:
+            return False
+    return False
 
 
 class Database:
