@@ -57,3 +57,27 @@ def db_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     return request.getfixturevalue("pg_url")
+
+
+def _migrated(url: str):
+    from bot.storage import Database
+
+    database = Database(url)
+    database.migrate()
+    return database
+
+
+@pytest.fixture
+def db(sqlite_url):
+    """A migrated SQLite database of the test's own."""
+    database = _migrated(sqlite_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def any_db(db_url):
+    """A migrated database, once on SQLite and once on PostgreSQL (when TEST_DATABASE_URL is set)."""
+    database = _migrated(db_url)
+    yield database
+    database.dispose()

@@ -7,7 +7,6 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import text
 
@@ -17,14 +16,6 @@ from tests.conftest import FIXED_NOW
 from tests.support import Chat, review
 
 MARKER_NAME = "Zebra Crossing Noodles 斑马面馆"
-
-
-@pytest.fixture
-def db(sqlite_url):
-    database = Database(sqlite_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def _finished(db) -> Chat:

@@ -8,16 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.storage import Database
 from tests.support import DENIED, Chat, review
-
-
-@pytest.fixture
-def db(sqlite_url):
-    database = Database(sqlite_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database
 from conversations import Incoming
 from tests.conftest import FIXED_NOW
 from tests.support import DENIED, Chat
@@ -26,14 +25,6 @@ READ = {
     "confidence": {"txn.voucher_no": 0.5},
     "lines": 20,
 }
-
-
-@pytest.fixture
-def db(sqlite_url):
-    database = Database(sqlite_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def _photo_event(chat: Chat, reading: dict | None) -> Incoming:

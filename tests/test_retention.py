@@ -9,17 +9,13 @@ import pytest
 from sqlalchemy import text
 
 from bot import retention
-from bot.storage import Database
 from tests.conftest import FIXED_NOW, SHANGHAI
 from tests.support import Chat, review
 
 
 @pytest.fixture
-def db(db_url):
-    database = Database(db_url)
-    database.migrate()
-    yield database
-    database.dispose()
+def db(any_db):
+    return any_db
 
 
 def _closed_case(db) -> str:

@@ -20,11 +20,8 @@ from tests.support import DENIED, Chat, review
 
 
 @pytest.fixture
-def db(db_url):
-    database = Database(db_url)
-    database.migrate()
-    yield database
-    database.dispose()
+def db(any_db):
+    return any_db
 
 
 def test_whole_case_on_each_database(db):
