@@ -108,24 +108,20 @@ def _pieces(block: Block) -> list[Block]:
 
 def to_messages(blocks: list[Block]) -> list[str]:
     messages: list[str] = []
-    current: list[str] = []
-    size = 0
+    current = ""
     previous = ""
     for block in blocks:
         if block.kind == "gap":
             continue
         for piece in _pieces(block):
             text = _paragraph(piece)
-            tight = piece.kind in ("bullet", "number") and previous == piece.kind
-            joiner = "\n" if tight or piece.kind == "table" and previous == "table" else "\n\n"
-            add = _units(text) + (_units(joiner) if current else 0)
-            if current and size + add > _BUDGET:
-                messages.append("".join(current))
-                current, size = [], 0
-                joiner = ""
-            current.append((joiner if current else "") + text)
-            size += _units(text) + (_units(joiner) if len(current) > 1 else 0)
+            same_list = piece.kind == previous and piece.kind in ("bullet", "number", "table")
+            joiner = "\n" if same_list else "\n\n"
+            if current and _units(current + joiner + text) > _BUDGET:
+                messages.append(current)
+                current = ""
+            current = current + joiner + text if current else text
             previous = piece.kind
     if current:
-        messages.append("".join(current))
+        messages.append(current)
     return messages

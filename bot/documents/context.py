@@ -101,7 +101,7 @@ def _size(size: object, lang: str) -> str | None:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
-def _txn(case: dict, index: int, raw: dict, lang: str) -> dict:
+def _txn(index: int, raw: dict, lang: str) -> dict:
     value = amount(raw.get("amount"))
     return {
         "no": index + 1,
@@ -149,7 +149,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
     lost = is_lost_terminal(case)
 
     raw_txns = items(case, "txn")
-    txns = [_txn(case, i, t, lang) for i, t in enumerate(raw_txns)]
+    txns = [_txn(i, t, lang) for i, t in enumerate(raw_txns)]
     sales_ids = {id(t) for t in sales_txns(case)}
     loss_ids = {id(t) for t in loss_txns(case)}
     sales = [t for t, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
