@@ -5,17 +5,25 @@ from __future__ import annotations
 import html
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from conversations.i18n import BABEL_LOCALES, N_, translate
 
 
+@cache
+def _locale(lang: str) -> Locale:
+    """Babel's locale object, parsed once (parsing the name costs more than formatting a value)."""
+    return Locale.parse(BABEL_LOCALES[lang])
+
+
 def money(value: str | None, lang: str) -> str:
     if value in (None, ""):
         return ""
-    return "¥" + format_decimal(Decimal(value), "#,##0.00", locale=BABEL_LOCALES[lang])
+    return "¥" + format_decimal(Decimal(value), "#,##0.00", locale=_locale(lang))
 
 
 def moment(value: str | None, lang: str) -> str:
@@ -25,9 +33,9 @@ def moment(value: str | None, lang: str) -> str:
     if "T" in value:
         dt = datetime.fromisoformat(value)
         pattern = "yyyy-MM-dd HH:mm" if lang == "zh" else "d MMM yyyy, HH:mm"
-        return format_datetime(dt, pattern, locale=BABEL_LOCALES[lang], tzinfo=dt.tzinfo)
+        return format_datetime(dt, pattern, locale=_locale(lang), tzinfo=dt.tzinfo)
     day = date.fromisoformat(value)
-    return format_date(day, "yyyy-MM-dd" if lang == "zh" else "d MMM yyyy", locale=BABEL_LOCALES[lang])
+    return format_date(day, "yyyy-MM-dd" if lang == "zh" else "d MMM yyyy", locale=_locale(lang))
 
 
 def yes_no(value: bool | None, lang: str) -> str:

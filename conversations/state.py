@@ -29,11 +29,26 @@ class Session:
         return Session(
             self.lang,
             self.case_id,
-            copy.deepcopy(self.case),
-            copy.deepcopy(self.conv),
+            _copy(self.case),
+            _copy(self.conv),
             self.pending,
             self.consented,
         )
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy(value):
+    """A deep copy of JSON-shaped data (what a session holds), several times faster than copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
 
 
 def new_case(case_id: str, now: datetime, lang: str) -> dict:
