@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 
 from fpdf import FPDF
@@ -108,20 +109,81 @@ def _runs(
         pdf.cell(6, line, mark)
         pdf.set_left_margin(left + 8)
         pdf.set_x(left + 8)
+    text = plain(runs)
+    room = pdf.w - pdf.r_margin - pdf.get_x() - 2 * pdf.c_margin - 0.3
+    spans = _break_spans(pdf, text, room) if wrap == WrapMode.CHAR else [(0, len(text))]
     if align != Align.L or not any(run.bold for run in runs):
-        pdf.multi_cell(0, line, plain(runs), align=align, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        body = "\n".join(text[lo:hi] for lo, hi in spans)
+        pdf.multi_cell(0, line, body, align=align, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     else:  # mixed bold: flow run by run, bold drawn as filled and stroked glyphs
         pdf.set_x(pdf.l_margin)
-        for run in runs:
-            if run.bold:
-                # inside q…Q, so the stroke does not leak into the text that follows
-                with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.18):
+        for start, end in spans:
+            for run in _slice(runs, start, end):
+                if run.bold:
+                    # inside q…Q, so the stroke does not leak into the text that follows
+                    with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.18):
+                        pdf.write(line, run.text, wrapmode=wrap)
+                else:
                     pdf.write(line, run.text, wrapmode=wrap)
-            else:
-                pdf.write(line, run.text, wrapmode=wrap)
-        pdf.ln(line)
+            pdf.ln(line)
     pdf.set_left_margin(left)
     pdf.set_x(left)
+
+
+# Line breaking for Chinese text. fpdf2 breaks CJK text only anywhere (WrapMode.CHAR), which cuts
+# reference numbers and card numbers in two and puts a full stop at the start of a line; so lines
+# are broken here first: between Chinese characters, never inside a run of Latin letters and
+# digits, never before closing punctuation or after opening punctuation (the basic 禁则).
+_ASCII_RUN = re.compile(r"[!-~]+")
+_NO_LINE_START = set("，。、；：？！）》」』】〕”’…％,.;:?!)]}%")
+_NO_LINE_END = set("（《「『【〔“‘([{")
+
+
+def _tokens(text: str) -> list[list[int]]:
+    tokens: list[list[int]] = []
+    i = 0
+    while i < len(text):
+        found = _ASCII_RUN.match(text, i)
+        end = found.end() if found else i + 1
+        if tokens and (text[i] in _NO_LINE_START or text[tokens[-1][1] - 1] in _NO_LINE_END):
+            tokens[-1][1] = end
+        else:
+            tokens.append([i, end])
+        i = end
+    return tokens
+
+
+def _break_spans(pdf: FPDF, text: str, room: float) -> list[tuple[int, int]]:
+    """Where to cut `text` into lines that fit `room` mm at the current font, as (start, end) offsets.
+
+    A word longer than a line stays whole here (fpdf2 then cuts it); spaces at a cut are dropped.
+    """
+    spans: list[tuple[int, int]] = []
+    line_start, width = 0, 0.0
+    for start, end in _tokens(text):
+        piece = text[start:end]
+        w = pdf.get_string_width(piece)
+        if width + w > room and start > line_start:
+            spans.append((line_start, start))
+            line_start, width = (end, 0.0) if piece.isspace() else (start, w)
+        else:
+            width += w
+    spans.append((line_start, len(text)))
+    return [(lo, hi - (len(text[lo:hi]) - len(text[lo:hi].rstrip()))) for lo, hi in spans]
+
+
+def _break_lines(pdf: FPDF, text: str, room: float) -> list[str]:
+    return [text[lo:hi] for lo, hi in _break_spans(pdf, text, room)]
+
+
+def _slice(runs: list[Run], start: int, end: int) -> list[Run]:
+    out, offset = [], 0
+    for run in runs:
+        lo, hi = max(start, offset), min(end, offset + len(run.text))
+        if lo < hi:
+            out.append(Run(run.text[lo - offset : hi - offset], run.bold))
+        offset += len(run.text)
+    return out
 
 
 def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
@@ -146,7 +208,10 @@ def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
         for row in block.rows:
             cells = table.row()
             for i in range(columns):
-                cells.cell(plain(row[i]) if i < len(row) else "")
+                text = plain(row[i]) if i < len(row) else ""
+                if wrap == WrapMode.CHAR:
+                    text = "\n".join(_break_lines(pdf, text, widths[i] - 2 * _PADDING - 0.3))
+                cells.cell(text)
     pdf.set_draw_color(0)
     pdf.ln(2)
 
