@@ -252,3 +252,11 @@ def test_a_passed_deadline_says_so_and_asks_to_contact_the_acquirer():
     assert squash("发卡行仍可能调单") not in text  # the 12-month window is over too
     english = "".join(render_output(load(ZH), "checklist", lang="en", now=late).chat_html)
     assert "has passed" in english and "day(s) left" not in english
+
+
+def test_days_left_count_in_shanghai_time():
+    from datetime import UTC, datetime
+
+    late_utc = datetime(2025, 11, 28, 17, 0, tzinfo=UTC)  # already 29 November in Shanghai
+    text = squash("".join(render_output(load(ZH), "checklist", now=late_utc).chat_html))
+    assert squash("还剩 6 天") in text

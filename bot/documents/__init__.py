@@ -93,7 +93,8 @@ _ENV = Environment(
 def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(SHANGHAI)
-    return now if now.tzinfo else now.replace(tzinfo=SHANGHAI)
+    # days left are counted in the merchant's time zone (Asia/Shanghai), whatever zone `now` came in
+    return now.astimezone(SHANGHAI) if now.tzinfo else now.replace(tzinfo=SHANGHAI)
 
 
 def _merchant_lang(case: dict, lang: str | None) -> str:
