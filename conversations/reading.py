@@ -96,14 +96,18 @@ def propose(turn: _Turn, slot: Slot | None, reading: dict, evidence_index: int) 
         _mark(turn.session, f"evidence.{evidence_index}.kind")
     fields = dict(reading.get("fields") or {})
     if slot is None or not fields:
-        turn.note(
-            turn.t(
-                N_(
-                    "I could not read the transaction details from this photo. Lay the slip flat in good "
-                    "light, fill the frame with it and hold the phone steady — or just type the answer."
-                )
+        if not reading.get("lines"):
+            message = N_(
+                "I could not find any text in this photo. Lay the slip flat in good light, fill the frame "
+                "with it and hold the phone steady — or just type the answer."
             )
-        )
+        else:
+            message = N_(
+                "I read some text but no transaction details I can trust (reference number, voucher "
+                "number, amount…). Send a photo of the sales slip, the electronic slip or the transaction "
+                "detail screen — or just type the answer."
+            )
+        turn.note(turn.t(message))
         return False
     target = _target_txn(case, slot, fields)
     txns = case.get("txn") or []

@@ -5,12 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.ocr import SlipReading, read_image, read_image_async  # noqa: E402
 from bot.ocr.engine import ImageError  # noqa: E402

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.ocr.synth import LAYOUTS, corpus, sample  # noqa: E402
 

@@ -18,26 +18,7 @@ from typing import Any
 
 from .extract import propose
 
-__all__ = ["HINTS", "SlipReading", "extract_fields", "hint", "read_image", "read_image_async", "warm_up"]
-
-#: What to tell a merchant when a photo gives nothing to prefill, by language and by what went wrong.
-HINTS = {
-    ("en", "no_text"): (
-        "I could not find any text in this photo. Lay the slip flat in good light, let it fill the frame "
-        "and hold the phone steady, then send it again, or type the numbers instead."
-    ),
-    ("zh", "no_text"): (
-        "这张照片里没有找到文字。请把签购单平放在光线充足处，让它占满画面并拿稳手机再拍一张，或直接输入号码。"
-    ),
-    ("en", "no_fields"): (
-        "I read some text but no transaction details (reference number, voucher number, amount…). Send a "
-        "photo of the sales slip (签购单), the electronic slip or the transaction detail screen, or type "
-        "the numbers instead."
-    ),
-    ("zh", "no_fields"): (
-        "照片里读到了文字，但没有找到交易信息（参考号、凭证号、金额等）。请拍签购单、电子签购单或交易详情页面，或直接输入号码。"
-    ),
-}
+__all__ = ["SlipReading", "extract_fields", "read_image", "read_image_async", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -87,14 +68,6 @@ def read_image(data: bytes) -> SlipReading:
 async def read_image_async(data: bytes) -> SlipReading:
     """read_image in a worker thread, so the event loop keeps serving other chats meanwhile."""
     return await asyncio.to_thread(read_image, data)
-
-
-def hint(reading: SlipReading, language: str = "zh") -> str | None:
-    """The message for the merchant when a photo gave nothing to prefill; None when it gave something."""
-    if reading.fields:
-        return None
-    lang = "zh" if language.startswith("zh") else "en"
-    return HINTS[(lang, "no_text" if reading.lines == 0 else "no_fields")]
 
 
 def warm_up() -> None:

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from conversations.cards import is_card_number, mask_pan
+
 from .layouts import BANKS, TYPE_WORDS
 
 TZ_SUFFIX = "+08:00"  # slips print local time; merchants are in Asia/Shanghai (no DST)
@@ -226,26 +228,6 @@ def combine(date: tuple[int, int, int], time: tuple[int, int, int]) -> Value | N
 
 
 # --- cards -----------------------------------------------------------------------------------------
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def is_card_number(digits: str) -> bool:
-    return 13 <= len(digits) <= 19 and digits.isdigit() and digits[0] not in "08" and luhn_ok(digits)
-
-
-def mask_pan(digits: str) -> str:
-    return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 
 
 _FULL_PAN = re.compile(r"(?<!\d)(\d(?:[ \-]?\d){12,18})(?!\d)")
