@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text
 from sqlmodel import Session as Db
 
 from bot.reminders import Reminder
-from bot.storage import Database
+from bot.storage import Database, inbox
 from bot.storage.models import CaseRow, EvidenceBlob, EvidenceFile, ProcessedUpdate, UserRow
 from conversations.review import export
 
@@ -51,7 +51,8 @@ def export_zip(db: Db, user_id: int, tz: ZoneInfo) -> bytes:
 
 
 def delete_user(db: Db, user_id: int) -> None:
-    """Remove the user's cases, files (bytes too, unless another user sent the same file), profile, reminders."""
+    """Remove the user's cases, files (bytes too, unless another user sent the same file), profile, reminders
+    and the updates received from them."""
     hashes = set(db.execute(select(EvidenceFile.sha256).where(EvidenceFile.user_id == user_id)).scalars())
     db.execute(delete(EvidenceFile).where(EvidenceFile.user_id == user_id))
     for sha in hashes:
@@ -61,6 +62,7 @@ def delete_user(db: Db, user_id: int) -> None:
     db.execute(delete(CaseRow).where(CaseRow.user_id == user_id))
     db.execute(delete(Reminder).where(Reminder.user_id == user_id))
     db.execute(delete(ProcessedUpdate).where(ProcessedUpdate.user_id == user_id))
+    inbox.delete_user(db, user_id)
     db.execute(delete(UserRow).where(UserRow.id == user_id))
 
 
@@ -78,5 +80,13 @@ def scrub(database: Database) -> None:
             raw.close()
         return
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("evidence_blobs", "evidence_files", "cases", "users", "reminders", "processed_updates"):
+        for table in (
+            "evidence_blobs",
+            "evidence_files",
+            "cases",
+            "users",
+            "reminders",
+            "processed_updates",
+            "inbox",
+        ):
             conn.execute(text(f"VACUUM {table}"))

@@ -5,10 +5,8 @@ Nothing here decides anything about a case; see common.py for what both adapters
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from dataclasses import replace
 from typing import TypeVar
 
@@ -208,7 +206,8 @@ def from_message(update_id: int, message: Message) -> common.Update:
 
 
 class AiogramAdapter:
-    """aiogram: polling through `Dispatcher.start_polling`, webhook updates through `feed_raw_update`."""
+    """aiogram: updates (polled by the runtime's own loop, or from the webhook) go through
+    `Dispatcher.feed_raw_update`."""
 
     name = "aiogram"
 
@@ -222,7 +221,6 @@ class AiogramAdapter:
         self.dispatcher.message.register(self._message)
         self.dispatcher.callback_query.register(self._query)
         self.api = AiogramApi(self.bot)
-        self._polling: asyncio.Task | None = None
 
     async def _message(self, message: Message, event_update: AiogramUpdate) -> None:
         await self.on_update(from_message(event_update.update_id, message))
@@ -233,28 +231,25 @@ class AiogramAdapter:
     async def start(self) -> None:
         await self.api.get_me()
 
-    async def start_polling(self) -> None:
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                polling_timeout=25,
-                handle_signals=False,
-                close_bot_session=False,
+    async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
+        """One long poll through aiogram's bot; the updates as Telegram's JSON (the caller stores them first)."""
+        updates = await _guard(
+            self.bot.get_updates(
+                offset=offset,
+                timeout=timeout,
                 allowed_updates=common.ALLOWED_UPDATES,
+                request_timeout=timeout + 30,
             )
         )
+        return [
+            u.model_dump(mode="json", exclude_none=True, exclude_unset=True, by_alias=True) for u in updates
+        ]
 
     async def feed(self, data: dict) -> None:
         await self.dispatcher.feed_raw_update(self.bot, data)
 
     async def stop_receiving(self) -> None:
-        """No new updates; handlers already running go on (the bridge waits for them)."""
-        if self._polling is not None:
-            with suppress(RuntimeError):
-                await self.dispatcher.stop_polling()
-            with suppress(asyncio.CancelledError):
-                await self._polling
-            self._polling = None
+        """Nothing to stop: the runtime's loop polls (aiogram's own polling is not used)."""
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot import files
 from bot.service import Assistant, Outgoing
+from bot.storage.db import unavailable
 from bot.transports.ratelimit import InProcessLimiter, Limiter
 from conversations import Incoming
 from conversations.events import Choice
@@ -86,6 +87,10 @@ class NotModified(ApiError):
 
 class Forbidden(ApiError):
     """The user blocked the bot, or the chat is gone: nothing can be delivered."""
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached before an update was applied: try the update again later."""
 
 
 # --- plain updates --------------------------------------------------------------------------------
@@ -318,23 +323,32 @@ class Bridge:
 
     # --- updates ---------------------------------------------------------------------------------
 
-    async def handle(self, update: Update) -> None:
-        """Apply one update and send the replies; never raises (errors are logged without content)."""
+    async def handle(self, update: Update) -> bool:
+        """Apply one update and send the replies; never raises (errors are logged without content).
+
+        False when the database was unavailable before the update was applied: nothing of it was kept
+        and nothing was said, and the caller tries again later (the update waits in the inbox)."""
         self._inflight += 1
+        done = True
         try:
             if update.kind == "ignore":
-                return
+                return True
             if update.pressed is not None:
                 await self._quietly(self.api.answer_callback(update.pressed.callback_id))
             async with self.chat_lock(update.chat_id):
                 await self._apply(update)
+        except StorageUnavailable:
+            log.warning("update %s waits: database unavailable", update.update_id)
+            done = False
         except Exception as exc:
             log.error(
                 "update %s failed: %s", update.update_id, type(exc).__name__, exc_info=log.isEnabledFor(10)
             )
         finally:
             self._inflight -= 1
-            await self._mark_handled(update.update_id)
+            if done:
+                await self._mark_handled(update.update_id)
+        return done
 
     async def _apply(self, update: Update) -> None:
         base = {
@@ -348,9 +362,9 @@ class Bridge:
         async with self.chat_action(update.chat_id, "typing", delay=TYPING_AFTER):
             try:
                 replies = await self._replies(update, base)
-            except (
-                Exception
-            ) as exc:  # the database, a download or a renderer failed: say so, keep nothing half-done
+            except Exception as exc:  # a download or the engine failed: say so, keep nothing half-done
+                if unavailable(exc):
+                    raise StorageUnavailable() from exc
                 log.error("update %s not applied: %s", update.update_id, type(exc).__name__)
                 lang = language_from_code(update.user.language_code)
                 replies = [Outgoing(text="⚠️ " + translate(lang, SORRY))]

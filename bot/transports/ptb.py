@@ -196,7 +196,8 @@ def _user(user) -> common.User:
 
 
 class PtbAdapter:
-    """python-telegram-bot: polling through its Updater, webhook updates through `process_update`."""
+    """python-telegram-bot: updates (polled by the runtime's own loop, or from the webhook) go through
+    `Application.process_update`."""
 
     name = "ptb"
 
@@ -222,23 +223,20 @@ class PtbAdapter:
         await _guard(self.application.initialize())
         await self.application.start()
 
-    async def start_polling(self) -> None:
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            poll_interval=0.0,
-            timeout=25,
-            allowed_updates=common.ALLOWED_UPDATES,
-            error_callback=lambda exc: log.warning("polling: %s", type(exc).__name__),
+    async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
+        """One long poll through ptb's bot; the updates as Telegram's JSON (the caller stores them first)."""
+        updates = await _guard(
+            self.application.bot.get_updates(
+                offset=offset, timeout=timeout, allowed_updates=common.ALLOWED_UPDATES
+            )
         )
+        return [update.to_dict() for update in updates]
 
     async def feed(self, data: dict) -> None:
         await self.application.process_update(Update.de_json(data, self.application.bot))
 
     async def stop_receiving(self) -> None:
-        """No new updates; those already fetched are still handled (Application.stop waits for them)."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        """Nothing to stop: the runtime's loop polls (ptb's Updater is not used)."""
 
     async def close(self) -> None:
         if self.application.running:

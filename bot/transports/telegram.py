@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -17,14 +19,18 @@ from typing import Protocol
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import retention
 from bot.reminders import ReminderLoop, Undeliverable
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.storage import Database
 from bot.transports import common, webhook
+from bot.transports.intake import WAITING, Intake
 from bot.transports.ratelimit import InProcessLimiter, Limiter
+from conversations.i18n import language_from_code, translate
 
 log = logging.getLogger("bot.telegram")
+POLL_TIMEOUT = 25  # seconds a getUpdates call waits for news
 
 
 class Adapter(Protocol):
@@ -33,7 +39,7 @@ class Adapter(Protocol):
 
     async def start(self) -> None: ...
 
-    async def start_polling(self) -> None: ...
+    async def get_updates(self, offset: int | None, timeout: int) -> list[dict]: ...
 
     async def feed(self, data: dict) -> None: ...
 
@@ -68,6 +74,8 @@ class Runtime:
         limiter: Limiter | None = None,
         clock: Callable[[], datetime] | None = None,
         reminder_interval: float = 30.0,
+        retention_interval: float = 3600.0,
+        inbox_interval: float = 30.0,
         backoff: float = 0.5,
         host: str = "0.0.0.0",
     ) -> None:
@@ -75,7 +83,10 @@ class Runtime:
         quiet_logs(settings.token)
         self.database = database or Database(settings.database_url)
         self.assistant = Assistant(
-            self.database, tz=settings.timezone, max_file_bytes=settings.max_file_mb * 1024 * 1024
+            self.database,
+            tz=settings.timezone,
+            max_file_bytes=settings.max_file_mb * 1024 * 1024,
+            retention_days=settings.retention_days,
         )
         self.adapter = make_adapter(settings, self._on_update)
         self.bridge = common.Bridge(
@@ -89,17 +100,69 @@ class Runtime:
         self.reminders = ReminderLoop(
             self.database, self._send_reminder, settings.timezone, clock=clock, interval=reminder_interval
         )
+        # one getUpdates consumer per bot (Telegram refuses a second): its leases are its own after a restart
+        webhook_worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[-64:]
+        worker = "polling" if settings.mode == "polling" else webhook_worker
+        self.intake = Intake(
+            self.database,
+            self._feed,
+            self._tell_waiting,
+            worker=worker,
+            retry=max(backoff, 0.01),
+            maintenance=inbox_interval,
+        )
+        self.clock = clock
+        self.retention_interval = retention_interval
         self.host = host
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
-        self._reminder_task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._waiting: set[int] = set()  # updates the bridge could not apply (database unavailable)
 
     @property
     def mode(self) -> str:
         return self.settings.mode
 
     async def _on_update(self, update: common.Update) -> None:
-        await self.bridge.handle(update)
+        if not await self.bridge.handle(update):
+            self._waiting.add(update.update_id)
+
+    async def _feed(self, data: dict) -> bool:
+        """One stored update through the framework's own entry point; False when it must be tried again."""
+        update_id = data["update_id"]
+        try:
+            await self.adapter.feed(data)
+        except Exception as exc:  # an update the framework cannot read would fail every time
+            log.error("update %s could not be read: %s", update_id, type(exc).__name__)
+            return True
+        if update_id in self._waiting:
+            self._waiting.discard(update_id)
+            return False
+        return True
+
+    async def _get_updates(self, offset: int | None) -> list[dict]:
+        return await self.adapter.get_updates(offset, POLL_TIMEOUT)
+
+    async def _tell_waiting(self, chat_id: int, language_code: str | None) -> None:
+        text = translate(language_from_code(language_code), WAITING)
+        async with self.bridge.chat_lock(chat_id):
+            await self.bridge.send_text(chat_id, text, None)
+
+    async def _retention(self) -> None:
+        """Once at start, then every `retention_interval`: warn about closed cases due for deletion, delete."""
+        while True:
+            try:
+                now = self.clock() if self.clock else datetime.now(self.settings.timezone)
+                await retention.run_once(
+                    self.database,
+                    self._send_reminder,
+                    now,
+                    self.settings.retention_days,
+                    self.settings.timezone,
+                )
+            except Exception as exc:
+                log.error("retention round failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.retention_interval)
 
     async def _send_reminder(self, chat_id: int, html_text: str) -> None:
         async with self.bridge.chat_lock(chat_id):
@@ -142,7 +205,7 @@ class Runtime:
             assert self.settings.webhook_url and self.settings.token
             url, path = webhook.webhook_target(self.settings.webhook_url)
             secret = webhook.webhook_secret(self.settings.webhook_secret, self.settings.token)
-            app = webhook.make_app(self.adapter.feed, path=path, secret=secret, healthy=self._healthy)
+            app = webhook.make_app(self.intake.receive, path=path, secret=secret, healthy=self._healthy)
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.settings.port)
@@ -156,17 +219,24 @@ class Runtime:
             log.info("webhook mode (%s) on port %s", self.adapter.name, self.port)
         else:
             await self.bridge.call(None, api.delete_webhook)
-            await self.adapter.start_polling()
+        waiting = await self.intake.recover()  # stored before a stop or a crash, not yet handled
+        if waiting:
+            log.info("handling updates stored before the start", extra={"chats": waiting})
+        if self.mode == "polling":
+            self._tasks.append(asyncio.create_task(self.intake.poll(self._get_updates)))
             log.info("polling mode (%s)", self.adapter.name)
-        self._reminder_task = asyncio.create_task(self.reminders.run())
+        self._tasks.append(asyncio.create_task(self.intake.maintain()))
+        self._tasks.append(asyncio.create_task(self.reminders.run()))
+        self._tasks.append(asyncio.create_task(self._retention()))
 
     async def stop(self) -> None:
-        if self._reminder_task is not None:
-            self._reminder_task.cancel()
-            await asyncio.gather(self._reminder_task, return_exceptions=True)
+        for task in self._tasks:  # polling first: no update is taken after this
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()  # stops taking updates, lets running requests finish
         await self.adapter.stop_receiving()
+        await self.intake.stop()  # chats being handled finish; what is left stays in the inbox
         await self.bridge.drain()  # replies to updates already taken are still sent
         await self.adapter.close()
         await asyncio.to_thread(self.database.dispose)

@@ -1,8 +1,9 @@
 """The webhook server: Telegram POSTs updates here (secret token checked); GET /healthz for the load balancer.
 
-Stateless: every process of a deployment can run it on the same PostgreSQL. An update is handled
-before the answer is sent, so Telegram re-delivers it if the process dies on the way; the
-assistant applies a re-delivered update only once.
+Stateless: every process of a deployment can run it on the same PostgreSQL. `store_and_handle` stores the
+update in the inbox, then handles it (after any earlier update of the same chat); only then is 200
+sent. Telegram re-delivers it if the process dies on the way or the database fails (503); the
+assistant applies a re-delivered update only once, and a restart handles what was stored.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def webhook_target(url: str) -> tuple[str, str]:
 
 
 def make_app(
-    feed: Callable[[dict], Awaitable[None]],
+    store_and_handle: Callable[[dict], Awaitable[bool]],
     *,
     path: str,
     secret: str,
@@ -56,9 +57,12 @@ def make_app(
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="not an update")
         try:
-            await feed(data)
+            kept = await store_and_handle(data)
         except Exception as exc:  # a malformed update must not make Telegram re-send it forever
             log.error("update %s could not be read: %s", data.get("update_id"), type(exc).__name__)
+            kept = True
+        if not kept:  # not stored, or stored but the database failed: Telegram sends it again
+            return web.Response(status=503, text="try again")
         return web.Response(status=200, text="ok")
 
     async def health(_request: web.Request) -> web.Response:

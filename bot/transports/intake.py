@@ -1,0 +1,221 @@
+"""Updates are stored (the inbox) before Telegram is told they arrived, then handled in order, chat by chat.
+
+Polling: `poll` fetches a batch with getUpdates, stores it, and only then moves the offset on (the
+next getUpdates call is what confirms a batch to Telegram, which never sends a polled update again).
+Webhook: `receive` stores the update and handles the chat's stored updates up to it; the server
+answers 200 only after that, 503 when the database failed (Telegram then sends it again).
+
+Each chat's stored updates are fed oldest first to the framework's own entry point (`feed`), one at a
+time; chats go in parallel. A row is marked handled once its replies are sent. At start, and every
+`maintenance` seconds, rows still unhandled (a crash, a dead worker) are handled. When the database is
+unavailable the merchant is told, once per message, that it waits; it is handled when the database is
+back (polling retries with backoff; in webhook mode Telegram's redelivery or the maintenance round).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from bot.storage import Database, inbox
+from bot.storage.db import unavailable
+from conversations.i18n import N_
+
+log = logging.getLogger("bot.intake")
+
+WAITING = N_(
+    "⚠️ I cannot reach my database just now, so your last message is waiting. It is kept: I will "
+    "answer it as soon as the database is back, so there is no need to send it again."
+)
+
+Feed = Callable[[dict], Awaitable[bool]]  # True: handled (or never will be); False: try again later
+Tell = Callable[[int, str | None], Awaitable[None]]  # chat id, language code: send WAITING
+GetUpdates = Callable[[int | None], Awaitable[list[dict]]]
+
+
+class Intake:
+    def __init__(
+        self,
+        database: Database,
+        feed: Feed,
+        tell: Tell,
+        *,
+        worker: str,
+        retry: float = 1.0,
+        max_retry: float = 30.0,
+        maintenance: float = 30.0,
+    ) -> None:
+        self.database = database
+        self.feed = feed
+        self.tell = tell
+        self.worker = worker
+        self.retry = retry
+        self.max_retry = max_retry
+        self.maintenance = maintenance
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._lock_users: dict[int, int] = {}
+        self._workers: dict[int, asyncio.Task] = {}
+        self._again: set[int] = set()
+        self._told: OrderedDict[int, None] = OrderedDict()
+        self._stopping = False
+
+    # --- storing ---------------------------------------------------------------------------------
+
+    async def store(self, updates: list[dict]) -> list[int] | None:
+        """Store a batch; the chats with new rows, or None when the database failed (nothing stored).
+
+        Updates from groups are not stored (nothing from a group is kept): they are fed at once."""
+        try:
+            chats = await asyncio.to_thread(inbox.store, self.database, updates)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("updates not stored, database unavailable (%s)", type(exc).__name__)
+            for data in updates:
+                await self._tell_once(data)
+            return None
+        for data in updates:
+            if inbox.sender(data).chat_type != "private":
+                await self._feed_quietly(data)
+        return chats
+
+    # --- polling and webhook ---------------------------------------------------------------------
+
+    async def poll(self, get_updates: GetUpdates) -> None:
+        """Fetch, store, confirm, handle: until cancelled."""
+        offset: int | None = None
+        delay = self.retry
+        while not self._stopping:
+            try:
+                updates = await get_updates(offset)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("getUpdates failed (%s); again in %.1f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry)
+                continue
+            if not updates:
+                continue
+            chats = await self.store(updates)
+            if chats is None:  # not stored: the offset stays, so Telegram keeps them for us
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry)
+                continue
+            delay = self.retry
+            offset = max(u["update_id"] for u in updates) + 1
+            for chat_id in chats:
+                self.schedule(chat_id)
+
+    async def receive(self, data: dict) -> bool:
+        """A webhook update: True once it is stored and handled (answer 200), False to have it sent again."""
+        if await self.store([data]) is None:
+            return False
+        who = inbox.sender(data)
+        if who.chat_type != "private":
+            return True
+        return await self.drain(who.chat_id, upto=data["update_id"])
+
+    # --- handling --------------------------------------------------------------------------------
+
+    def schedule(self, chat_id: int) -> None:
+        """Handle the chat's stored updates in the background (one worker per chat)."""
+        self._again.add(chat_id)
+        if chat_id not in self._workers:
+            self._workers[chat_id] = asyncio.create_task(self._work(chat_id))
+
+    async def _work(self, chat_id: int) -> None:
+        delay = self.retry
+        try:
+            while not self._stopping:
+                self._again.discard(chat_id)
+                if not await self.drain(chat_id):
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.max_retry)
+                    self._again.add(chat_id)
+                    continue
+                if chat_id not in self._again:
+                    break
+        except Exception as exc:
+            log.error("chat worker failed: %s", type(exc).__name__)
+        finally:
+            self._workers.pop(chat_id, None)
+
+    async def drain(self, chat_id: int, upto: int | None = None) -> bool:
+        """Feed the chat's unhandled updates (up to `upto`) oldest first; False when the database failed."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        self._lock_users[chat_id] = self._lock_users.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                while True:
+                    rows = await asyncio.to_thread(inbox.pending, self.database, chat_id, upto)
+                    if not rows:
+                        return True
+                    row = rows[0]
+                    if not await asyncio.to_thread(inbox.take, self.database, row.update_id, self.worker):
+                        await asyncio.sleep(0.05)  # another worker handles it; ours come after it
+                        continue
+                    if not await self.feed(row.data):
+                        await self._tell_once(row.data)
+                        return False
+                    await asyncio.to_thread(inbox.handled, self.database, row.update_id)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("inbox unavailable (%s)", type(exc).__name__)
+            return False
+        finally:
+            self._lock_users[chat_id] -= 1
+            if not self._lock_users[chat_id]:  # forget idle chats
+                del self._lock_users[chat_id], self._locks[chat_id]
+
+    async def recover(self) -> int:
+        """Handle what was stored and not handled (a crash, a dead worker, a database that was away)."""
+        chats = await asyncio.to_thread(inbox.chats_waiting, self.database, self.worker)
+        for chat_id in chats:
+            self.schedule(chat_id)
+        return len(chats)
+
+    async def maintain(self) -> None:
+        """Every `maintenance` seconds: handle leftovers, delete handled rows. Until cancelled."""
+        while not self._stopping:
+            await asyncio.sleep(self.maintenance)
+            try:
+                await self.recover()
+                await asyncio.to_thread(inbox.sweep, self.database)
+            except Exception as exc:
+                log.warning("inbox maintenance failed (%s)", type(exc).__name__)
+
+    async def stop(self, timeout: float = 60.0) -> None:
+        """Let running chat workers finish (their replies are sent); give up retrying."""
+        self._stopping = True
+        workers = list(self._workers.values())
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    async def _feed_quietly(self, data: dict) -> None:
+        try:
+            await self.feed(data)
+        except Exception as exc:
+            log.error("update %s failed: %s", data.get("update_id"), type(exc).__name__)
+
+    async def _tell_once(self, data: dict) -> None:
+        """Tell the merchant that a message waits for the database (once per update)."""
+        update_id = data.get("update_id")
+        who = inbox.sender(data)
+        if update_id in self._told or who.chat_type != "private" or not who.chat_id:
+            return
+        self._told[update_id] = None
+        while len(self._told) > 10_000:
+            self._told.popitem(last=False)
+        try:
+            await self.tell(who.chat_id, who.language_code)
+        except Exception as exc:
+            log.warning("could not tell that a message waits (%s)", type(exc).__name__)
