@@ -46,12 +46,24 @@ def render_docx(blocks: list[Block], *, lang: str, title: str, footer: str, crea
     return out.getvalue()
 
 
+class _RprOwner:
+    """Lets _set_fonts work on a bare w:rPr (the document defaults) as on a style or a run."""
+
+    def __init__(self, rpr) -> None:
+        self.rpr = rpr
+
+    def get_or_add_rPr(self):
+        return self.rpr
+
+
 def _set_fonts(element_rpr_owner, latin: str, east_asian: str) -> None:
     rpr = element_rpr_owner.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)  # a theme font would win over the names set below
     for attr in ("w:ascii", "w:hAnsi", "w:cs"):
         fonts.set(qn(attr), latin)
     fonts.set(qn("w:eastAsia"), east_asian)
@@ -59,6 +71,14 @@ def _set_fonts(element_rpr_owner, latin: str, east_asian: str) -> None:
 
 def _styles(doc, lang: str) -> None:
     styles = doc.styles
+    defaults = styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:  # the document default, which tables and footers fall back on
+        rpr_default = defaults.find(qn("w:rPrDefault"))
+        if rpr_default is not None and rpr_default.find(qn("w:rPr")) is not None:
+            rpr = rpr_default.find(qn("w:rPr"))
+            _set_fonts(_RprOwner(rpr), *_BODY_FONTS)
+            for lang_el in rpr.findall(qn("w:lang")):
+                lang_el.set(qn("w:eastAsia"), "zh-CN")
     for name, fonts, size in (
         ("Normal", _BODY_FONTS, 10.5),
         ("Title", _HEAD_FONTS, 16),
