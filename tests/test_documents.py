@@ -218,7 +218,11 @@ def test_docx_sets_the_east_asian_font_a4_and_page_numbers():
                 footers = "".join(archive.read(n).decode() for n in archive.namelist() if "footer" in n)
             assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="宋体"' in body
             assert "PAGE" in footers and "NUMPAGES" in footers
-            section = Document(io.BytesIO(f.data)).sections[0]
+            doc = Document(io.BytesIO(f.data))
+            for style in ("Title", "Heading 1", "Normal"):
+                fonts = doc.styles[style].element.rPr.rFonts
+                assert not any(k.endswith("Theme") or k.endswith("theme") for k in fonts.attrib), style
+            section = doc.sections[0]
             assert abs(section.page_width.cm - 21.0) < 0.05 and abs(section.page_height.cm - 29.7) < 0.05
 
 
