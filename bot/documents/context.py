@@ -93,7 +93,7 @@ def _sha_short(sha: object) -> str | None:
     return sha[:12] if isinstance(sha, str) and sha else None
 
 
-def _size(size: object, lang: str) -> str | None:
+def _size(size: object) -> str | None:
     if not isinstance(size, int) or size < 0:
         return None
     if size < 1024:
@@ -106,7 +106,6 @@ def _txn(index: int, raw: dict, lang: str) -> dict:
     return {
         "no": index + 1,
         "datetime": fmt_date(raw.get("datetime"), lang),
-        "day": fmt_date(_day(raw.get("datetime")), lang),
         "amount": fmt_money(value, lang),
         "amount_value": value,
         "amount_upper": _upper(value) if lang == "zh" else None,
@@ -164,7 +163,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
                 "file_name": clean(raw.get("file_name")),
                 "sha256": clean(raw.get("sha256")),
                 "sha_short": _sha_short(raw.get("sha256")),
-                "size": _size(raw.get("size"), lang),
+                "size": _size(raw.get("size")),
                 "received_at": fmt_date(raw.get("received_at"), lang),
                 "caption": clean(raw.get("caption")),
             }
@@ -235,7 +234,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "hotlines": facts.HOTLINES,
         "translation": False,
     }
-    ctx["missing"] = _missing(ctx, raw_txns)
+    ctx["missing"] = _missing(ctx)
     ctx["steps"] = _steps(ctx)
     return ctx
 
@@ -255,7 +254,6 @@ def _dates(case: dict, raw_txns: list[dict], today: date, lang: str) -> dict:
     return {
         "known": fmt_date(known, lang),
         "limitation_end": fmt_date(limitation_end, lang),
-        "limitation_days_left": (limitation_end - today).days if limitation_end else None,
         "keep_min": fmt_date(facts.add_years(last_txn, facts.KEEP_SLIPS_MIN_YEARS), lang)
         if last_txn
         else None,
@@ -272,7 +270,7 @@ def _join(values: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(values)
 
 
-def _missing(ctx: dict, raw_txns: list[dict]) -> list[dict]:
+def _missing(ctx: dict) -> list[dict]:
     """What the case still lacks, each with the id the templates explain how to get it by."""
     kinds = set(ctx["kinds"])
     dispute, customer, incident = ctx["dispute"], ctx["customer"], ctx["incident"]
