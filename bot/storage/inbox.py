@@ -139,12 +139,10 @@ def store(database: Database, updates: list[dict], now: datetime | None = None) 
     return chats
 
 
-def pending(database: Database, chat_id: int, upto: int | None = None) -> list[Stored]:
-    """The chat's unhandled updates, oldest first (only those up to `upto`, when given)."""
+def pending(database: Database, chat_id: int) -> list[Stored]:
+    """The chat's unhandled updates, oldest first."""
     query = select(_INBOX.c.update_id, _INBOX.c.chat_id, _INBOX.c.data, _INBOX.c.taken_by, _INBOX.c.taken_at)
     query = query.where(_INBOX.c.chat_id == chat_id, _INBOX.c.handled_at.is_(None))
-    if upto is not None:
-        query = query.where(_INBOX.c.update_id <= upto)
     with database.engine.connect() as conn:
         rows = conn.execute(query.order_by(_INBOX.c.update_id)).all()
     return [Stored(r.update_id, r.chat_id, r.data, r.taken_by, _utc(r.taken_at)) for r in rows]

@@ -2,14 +2,17 @@
 
 Polling: `poll` fetches a batch with getUpdates, stores it, and only then moves the offset on (the
 next getUpdates call is what confirms a batch to Telegram, which never sends a polled update again).
-Webhook: `receive` stores the update and handles the chat's stored updates up to it; the server
-answers 200 only after that, 503 when the database failed (Telegram then sends it again).
+Webhook: `receive` stores the update and the server answers 200 only then (503 when it could not be
+stored: Telegram sends it again). Telegram sends a chat's next webhook update only after the answer
+to the previous one, so a chat's updates are stored in order even when several workers take them.
 
 Each chat's stored updates are fed oldest first to the framework's own entry point (`feed`), one at a
-time; chats go in parallel. A row is marked handled once its replies are sent. At start, and every
-`maintenance` seconds, rows still unhandled (a crash, a dead worker) are handled. When the database is
-unavailable the merchant is told, once per message, that it waits; it is handled when the database is
-back (polling retries with backoff; in webhook mode Telegram's redelivery or the maintenance round).
+time, in a background worker per chat; chats go in parallel. A row is *taken* (a lease) before it is
+fed, so a worker that finds an older row of the chat taken by another worker waits for it. A row is
+marked handled once its replies are sent. At start, and every `maintenance` seconds, rows left
+unhandled (a crash, a dead worker) are handled. When the database is unavailable the merchant is
+told, once per message, that it waits; it is retried with backoff and handled when the database is
+back.
 """
 
 from __future__ import annotations
@@ -110,13 +113,14 @@ class Intake:
                 self.schedule(chat_id)
 
     async def receive(self, data: dict) -> bool:
-        """A webhook update: True once it is stored and handled (answer 200), False to have it sent again."""
-        if await self.store([data]) is None:
+        """A webhook update: True once it is stored (answer 200; it is handled next, in the background),
+        False when it could not be stored (answer 503: Telegram sends it again)."""
+        chats = await self.store([data])
+        if chats is None:
             return False
-        who = inbox.sender(data)
-        if who.chat_type != "private":
-            return True
-        return await self.drain(who.chat_id, upto=data["update_id"])
+        for chat_id in chats:
+            self.schedule(chat_id)
+        return True
 
     # --- handling --------------------------------------------------------------------------------
 
@@ -143,14 +147,14 @@ class Intake:
         finally:
             self._workers.pop(chat_id, None)
 
-    async def drain(self, chat_id: int, upto: int | None = None) -> bool:
-        """Feed the chat's unhandled updates (up to `upto`) oldest first; False when the database failed."""
+    async def drain(self, chat_id: int) -> bool:
+        """Feed the chat's unhandled updates oldest first; False when the database failed."""
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         self._lock_users[chat_id] = self._lock_users.get(chat_id, 0) + 1
         try:
             async with lock:
                 while True:
-                    rows = await asyncio.to_thread(inbox.pending, self.database, chat_id, upto)
+                    rows = await asyncio.to_thread(inbox.pending, self.database, chat_id)
                     if not rows:
                         return True
                     row = rows[0]

@@ -1,9 +1,10 @@
 """The webhook server: Telegram POSTs updates here (secret token checked); GET /healthz for the load balancer.
 
-Stateless: every process of a deployment can run it on the same PostgreSQL. `store_and_handle` stores the
-update in the inbox, then handles it (after any earlier update of the same chat); only then is 200
-sent. Telegram re-delivers it if the process dies on the way or the database fails (503); the
-assistant applies a re-delivered update only once, and a restart handles what was stored.
+Stateless: every process of a deployment can run it on the same PostgreSQL. `store` keeps the update
+in the inbox; only then is 200 sent, and the update is handled in the background (Telegram waits
+at most 60 s for an answer, and a long one would slow its deliveries down). 503 when it could not be
+stored: Telegram sends it again. A worker that dies after the 200 leaves the update in the inbox,
+where another worker (or the restart) finds it; a re-delivered update is applied only once.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def webhook_target(url: str) -> tuple[str, str]:
 
 
 def make_app(
-    store_and_handle: Callable[[dict], Awaitable[bool]],
+    store: Callable[[dict], Awaitable[bool]],
     *,
     path: str,
     secret: str,
@@ -57,11 +58,11 @@ def make_app(
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="not an update")
         try:
-            kept = await store_and_handle(data)
+            kept = await store(data)
         except Exception as exc:  # a malformed update must not make Telegram re-send it forever
             log.error("update %s could not be read: %s", data.get("update_id"), type(exc).__name__)
             kept = True
-        if not kept:  # not stored, or stored but the database failed: Telegram sends it again
+        if not kept:  # not stored (the database is unavailable): Telegram sends it again
             return web.Response(status=503, text="try again")
         return web.Response(status=200, text="ok")
 
