@@ -108,7 +108,6 @@ def _txn(index: int, raw: dict, lang: str) -> dict:
         "datetime": fmt_date(raw.get("datetime"), lang),
         "amount": fmt_money(value, lang),
         "amount_value": value,
-        "amount_upper": _upper(value) if lang == "zh" else None,
         "reference_no": clean(raw.get("reference_no")),
         "voucher_no": clean(raw.get("voucher_no")),
         "batch_no": clean(raw.get("batch_no")),
