@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from bot.documents import NotApplicable, render_output
 from conversations.outputs import plan_outputs
-from tests.test_documents_helpers import ALLOWED_TAGS, NOW, load, rendered, squash, texts
+from tests.documents_support import ALLOWED_TAGS, NOW, load, rendered, squash, texts
 
 ZH = "denied-charge-zh"
 EN = "lost-terminal-en"
@@ -115,7 +115,7 @@ def test_customer_letter_is_courteous_and_factual():
 
 
 def squash_text(file) -> str:
-    from tests.test_documents_helpers import file_text
+    from tests.documents_support import file_text
 
     return file_text(file.name, file.data)
 

@@ -12,7 +12,7 @@ import pytest
 from bot.documents import render_all, render_evidence_pack, render_output
 from bot.documents.cli import main
 from conversations.outputs import plan_outputs
-from tests.test_documents_helpers import CASES, NOW, load
+from tests.documents_support import CASES, NOW, load
 
 
 def open_pack(data: bytes) -> dict[str, bytes]:

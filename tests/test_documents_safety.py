@@ -15,7 +15,7 @@ from bot.documents import render_evidence_pack, render_output
 from bot.documents.chat import to_messages
 from bot.documents.markup import Block, Run, parse
 from conversations.outputs import plan_outputs
-from tests.test_documents_helpers import ALLOWED_TAGS, NOW, file_text, load, luhn_complete, squash
+from tests.documents_support import ALLOWED_TAGS, NOW, file_text, load, luhn_complete, squash
 
 PAN = luhn_complete("622588123456789")
 SPACED = " ".join(PAN[i : i + 4] for i in range(0, 16, 4))
