@@ -4,6 +4,11 @@ Each case is the shared denied-charge autopilot transcript (about 35 updates), p
 user; documents are not rendered (bench/documents.py times those). Prints updates per second and
 p50/p99 latency per update, on SQLite and, when a URL is given, on PostgreSQL.
 
+Wall-clock figures on a shared machine include time the process was not running; the CPU figures
+(this thread's CPU time per update) do not, and "per core" is read from them. Typed answers to date
+questions go through the date parsers (dateparser, jionlp for Chinese phrases): p99 is also given
+without them.
+
     python -m bench.engine [--cases 50] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
@@ -29,19 +34,28 @@ TRANSCRIPT = (
 )
 FALLBACK = Path(__file__).resolve().parents[1] / "tests" / "transcripts" / "lost-terminal-zh-typed.yaml"
 TZ = ZoneInfo("Asia/Shanghai")
+DATE_FIELDS = ("datetime", "_at", "deadline", "date")
 
 
 class TimedAssistant(Assistant):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timings: list[float] = []
+        self.cpu: list[float] = []
+        self.dates: list[bool] = []  # the update answered a date question by typing
+        self.asks: str | None = None
 
     def process(self, event):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
+        out = []
         try:
-            return super().process(event)
+            out = super().process(event)
+            return out
         finally:
             self.timings.append(time.perf_counter() - start)
+            self.cpu.append(time.thread_time() - cpu)
+            self.dates.append(event.kind == "text" and any(k in (self.asks or "") for k in DATE_FIELDS))
+            self.asks = next((m.asks for m in reversed(out) if m.asks), None)
 
 
 def _pg_schema_url(base: str) -> tuple[str, callable]:
@@ -82,6 +96,8 @@ def run(database_url: str | None = None, cases: int = 30) -> dict:
         for i in range(cases + 1):
             if i == 1:
                 assistant.timings.clear()
+                assistant.cpu.clear()
+                assistant.dates.clear()
             chat = LocalChat(assistant, LocalUser(10_000 + i, "zh-hans", "测试"), tz=TZ, now=now)
             chat.next_update_id = (i + 1) * 1_000
             out = Path(tmp.name) / f"out{i}"
@@ -93,14 +109,29 @@ def run(database_url: str | None = None, cases: int = 30) -> dict:
         if drop:
             drop()
         tmp.cleanup()
-    t = sorted(assistant.timings)
-    total = sum(t)
+    t, cpu = assistant.timings, assistant.cpu
+    plain = [x for x, date in zip(t, assistant.dates, strict=True) if not date]
+    dates = [x for x, date in zip(t, assistant.dates, strict=True) if date]
     return {
         "updates": len(t),
-        "updates_per_s": round(len(t) / total, 1),
-        "p50_ms": round(statistics.median(t) * 1000, 3),
-        "p99_ms": round(t[min(len(t) - 1, int(len(t) * 0.99))] * 1000, 3),
+        "updates_per_s": round(len(t) / sum(t), 1),
+        "updates_per_cpu_s": round(len(t) / sum(cpu), 1),
+        "p50_ms": _ms(statistics.median(t)),
+        "p99_ms": _ms(_p99(t)),
+        "p99_cpu_ms": _ms(_p99(cpu)),
+        "p99_ms_without_dates": _ms(_p99(plain)),
+        "date_answers": len(dates),
+        "date_answers_p50_ms": _ms(statistics.median(dates)) if dates else None,
     }
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,9 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = {"sqlite": run(None, args.cases)}
     if args.postgres:
         rows["postgres"] = run(args.postgres, args.cases)
-    print(f"{'database':<10} {'updates':>8} {'updates/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'database':<10} {'updates':>8} {'updates/s':>10} {'per CPU-s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'p99 CPU':>8} {'p99 no dates':>13}"
+    )
     for name, r in rows.items():
-        print(f"{name:<10} {r['updates']:>8} {r['updates_per_s']:>10} {r['p50_ms']:>8} {r['p99_ms']:>8}")
+        print(
+            f"{name:<10} {r['updates']:>8} {r['updates_per_s']:>10} {r['updates_per_cpu_s']:>10} "
+            f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['p99_cpu_ms']:>8} {r['p99_ms_without_dates']:>13}"
+        )
     return 0
 
 
