@@ -190,6 +190,7 @@ class FakeBotAPI:
         self.commands: dict[str, list[dict]] = {}
         self.webhook: dict | None = None
         self.webhook_deliveries: list[int] = []  # HTTP statuses of webhook POSTs
+        self.webhook_answered: list[int] = []  # update ids whose webhook POST was answered 200
         self.webhook_targets: list[str] = []  # a load balancer: deliver to these in turn instead
         self.blocked: set[int] = set()
         self._files: dict[str, tuple[bytes, str, int]] = {}  # file_id -> (data, path, size)
@@ -200,6 +201,9 @@ class FakeBotAPI:
         self._callbacks: dict[str, bool] = {}  # id -> answered
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[Injected]] = {}
+        self._paused: dict[str, asyncio.Event] = {}
+        self.pushed: dict[int, dict] = {}  # every update the merchant's side made, by id
+        self.polled: list[tuple[int, list[int]]] = []  # per getUpdates call: (offset, update ids returned)
         self._webhook_queue: asyncio.Queue[dict] = asyncio.Queue()
         self._webhook_task: asyncio.Task | None = None
         self._runner: web.AppRunner | None = None
@@ -245,6 +249,23 @@ class FakeBotAPI:
             Injected(status, retry_after, disconnect) for _ in range(times)
         )
 
+    def pause(self, method: str) -> None:
+        """Hold every call of `method` (its answer waits) until `resume(method)`."""
+        self._paused.setdefault(method, asyncio.Event())
+
+    def resume(self, method: str) -> None:
+        gate = self._paused.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    def confirmed(self, update_id: int) -> bool:
+        """A getUpdates call has moved the offset past the update: Telegram would not send it again."""
+        return any(offset > update_id for offset, _ in self.polled)
+
+    def stored_or_delivered(self, update_id: int) -> bool:
+        """The bot has the update: confirmed by a later getUpdates, or its webhook POST was answered 200."""
+        return self.confirmed(update_id) or update_id in self.webhook_answered
+
     def calls_of(self, method: str) -> list[dict]:
         return [params for name, params in self.calls if name == method]
 
@@ -257,6 +278,9 @@ class FakeBotAPI:
             )
         params = await self._params(request)
         self.calls.append((method, params))
+        gate = self._paused.get(method)
+        if gate is not None:
+            await gate.wait()
         failures = self._failures.get(method)
         if failures:
             failure = failures.pop(0)
@@ -354,6 +378,7 @@ class FakeBotAPI:
     def _push(self, update: dict) -> int:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}
+        self.pushed[update_id] = update
         if self.webhook is not None:
             self._webhook_queue.put_nowait(update)
         else:
@@ -492,6 +517,7 @@ class FakeBotAPI:
                     async with self._client.post(url, json=update, headers=headers) as response:
                         self.webhook_deliveries.append(response.status)
                         if response.status == 200:
+                            self.webhook_answered.append(update["update_id"])
                             break
                 except aiohttp.ClientError:
                     self.webhook_deliveries.append(0)
@@ -531,7 +557,9 @@ class FakeBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
         limit = int(params.get("limit") or 100)
-        return self._pending[:limit]
+        batch = self._pending[:limit]
+        self.polled.append((offset, [u["update_id"] for u in batch]))
+        return batch
 
     async def m_setWebhook(self, params: dict) -> bool:
         url = params.get("url") or ""
