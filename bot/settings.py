@@ -29,6 +29,7 @@ class Settings:
     retention_days: int
     max_file_mb: int
     log_level: str
+    redis_url: str | None = None  # the outgoing rate limit shared by every worker; unset: counted per process
 
     @property
     def mode(self) -> str:
@@ -82,6 +83,9 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise SettingsError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    redis_url = (env.get("REDIS_URL") or "").strip() or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
     tz_name = env.get("MERCHANT_TZ") or "Asia/Shanghai"
     try:
         timezone = ZoneInfo(tz_name)
@@ -100,4 +104,5 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 365, 1, 3650),
         max_file_mb=_int(env, "MAX_FILE_MB", 20, 1, 2000),
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        redis_url=redis_url,
     )

@@ -5,17 +5,22 @@ about 30 a second overall. Every send goes through `Limiter.acquire(chat_id)` be
 a 429 answer's `retry_after` is passed to `Limiter.hold`, so every later send to that chat (or to
 all chats, for a bot-wide flood wait) waits it out.
 
-`InProcessLimiter` counts in this process. A deployment with several workers can swap in a shared
-implementation (for example Redis-backed, through the `limits` library) that keeps this interface.
+`InProcessLimiter` counts in this process (the default, no Redis needed). With several workers,
+`REDIS_URL` makes every worker use `RedisLimiter`, which counts in Redis through the `limits`
+library, so that the limits hold for the bot as a whole.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+log = logging.getLogger("bot.ratelimit")
 
 
 class Limiter(Protocol):
@@ -92,3 +97,115 @@ class InProcessLimiter:
         now = self.clock()
         bucket = self._all if chat_id is None else self._chat(chat_id, now)
         bucket.blocked_until = max(bucket.blocked_until, now + max(0.0, seconds))
+
+
+class RedisLimiter:
+    """The same limits as `InProcessLimiter`, counted in Redis: every worker of a deployment shares them.
+
+    Counting is the `limits` library's moving window on Redis (`REDIS_URL`): per chat `chat_burst`
+    messages in any `chat_burst / per_chat` seconds (3 in 3 s: bursts of three, one a second on
+    average), overall `overall` in any second. A 429's `retry_after` is kept in Redis too (a key that
+    expires), so one worker's flood wait holds every worker. When Redis cannot be reached the limits
+    are counted in this process meanwhile (a warning is logged): replies are slowed, never lost.
+    """
+
+    PREFIX = "pos-dispute:limits"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        per_chat: float = 1.0,
+        chat_burst: int = 3,
+        overall: int = 30,
+        prefix: str = PREFIX,
+    ) -> None:
+        import redis.asyncio
+        from limits import RateLimitItemPerSecond
+        from limits.aio.storage import RedisStorage
+        from limits.aio.strategies import MovingWindowRateLimiter
+
+        storage = RedisStorage(
+            "async+" + url,
+            implementation="redispy",
+            key_prefix=prefix,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+        )
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._chat = RateLimitItemPerSecond(chat_burst, max(1, round(chat_burst / per_chat)))
+        self._all = RateLimitItemPerSecond(overall, 1)
+        self._redis = redis.asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = prefix
+        self._fallback = InProcessLimiter(per_chat, chat_burst, overall, overall)
+        self._tasks: set[asyncio.Task] = set()
+        self._warned_at = -1e9
+
+    def _hold_key(self, chat_id: int | None) -> str:
+        return f"{self._prefix}:hold:{'all' if chat_id is None else chat_id}"
+
+    async def _held(self, chat_id: int | None) -> float:
+        """Seconds still to wait out a retry_after for this chat or for the whole bot."""
+        keys = [self._hold_key(None)] if chat_id is None else [self._hold_key(None), self._hold_key(chat_id)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.pttl(key)
+            remaining = await pipe.execute()
+        return max(0, *remaining) / 1000
+
+    async def _take(self, item, *identifiers: str) -> float:
+        """0 when a message may go now (and it is counted), else the seconds until the window frees one."""
+        if await self._limiter.hit(item, *identifiers):
+            return 0.0
+        stats = await self._limiter.get_window_stats(item, *identifiers)
+        return max(0.005, stats.reset_time - time.time()) + random.uniform(0, 0.01)  # jitter: not all at once
+
+    async def acquire(self, chat_id: int | None) -> None:
+        try:
+            if chat_id is not None:
+                await self._wait(chat_id, self._chat, "chat", str(chat_id))
+            await self._wait(chat_id, self._all, "all")
+        except Exception as exc:  # Redis unreachable or failing: count here until it is back
+            now = time.monotonic()
+            if now - self._warned_at > 60:
+                self._warned_at = now
+                log.warning(
+                    "shared rate limit unavailable (%s); limiting in this process", type(exc).__name__
+                )
+            await self._fallback.acquire(chat_id)
+
+    async def _wait(self, chat_id: int | None, item, *identifiers: str) -> None:
+        while True:
+            wait = await self._held(chat_id) or await self._take(item, *identifiers)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def hold(self, chat_id: int | None, seconds: float) -> None:
+        self._fallback.hold(chat_id, seconds)
+        milliseconds = max(1, int(seconds * 1000))
+        task = asyncio.get_running_loop().create_task(self._store_hold(chat_id, milliseconds))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _store_hold(self, chat_id: int | None, milliseconds: int) -> None:
+        key = self._hold_key(chat_id)
+        try:
+            current = await self._redis.pttl(key)
+            if current < milliseconds:
+                await self._redis.set(key, "1", px=milliseconds)
+        except Exception as exc:
+            log.warning("shared flood wait not stored (%s)", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._redis.aclose()
+        counting = getattr(getattr(self._limiter.storage, "bridge", None), "storage", None)  # limits' client
+        if counting is not None:
+            await counting.aclose()
+
+
+def make_limiter(redis_url: str | None) -> Limiter:
+    """The bot's limiter: shared through Redis when `REDIS_URL` is set, otherwise counted in this process."""
+    return RedisLimiter(redis_url) if redis_url else InProcessLimiter()

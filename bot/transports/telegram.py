@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.transports import common, webhook
 from bot.transports.intake import WAITING, Intake
-from bot.transports.ratelimit import InProcessLimiter, Limiter
+from bot.transports.ratelimit import Limiter, make_limiter
 from conversations.i18n import language_from_code, translate
 
 log = logging.getLogger("bot.telegram")
@@ -93,7 +93,7 @@ class Runtime:
             self.assistant,
             self.adapter.api,
             settings.timezone,
-            limiter=limiter or InProcessLimiter(),
+            limiter=limiter or make_limiter(settings.redis_url),  # shared through Redis when REDIS_URL is set
             clock=clock,
             backoff=backoff,
         )
@@ -239,6 +239,8 @@ class Runtime:
         await self.intake.stop()  # chats being handled finish; what is left stays in the inbox
         await self.bridge.drain()  # replies to updates already taken are still sent
         await self.adapter.close()
+        if hasattr(self.bridge.limiter, "aclose"):
+            await self.bridge.limiter.aclose()
         await asyncio.to_thread(self.database.dispose)
 
 
