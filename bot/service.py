@@ -218,7 +218,7 @@ class Assistant:
             rendered = render_output(job.case, job.output_id, lang=job.lang, now=job.now)
         except Exception:
             log.exception("rendering failed", extra={"output": job.output_id})
-            title = translate(job.lang, OUTPUT_TITLES.get(job.output_id, N_("Evidence pack")))
+            title = translate(job.lang, OUTPUT_TITLES.get(job.output_id, job.output_id))
             message = N_("I could not prepare “{title}” just now. Please press its button again later.")
             return [Outgoing(text="⚠️ " + translate(job.lang, message, title=esc(title)))]
         out = [Outgoing(text=chunk) for chunk in rendered.chat_html]

@@ -20,7 +20,7 @@ from conversations.kinds import DateTime
 from conversations.validators import Valid
 
 if TYPE_CHECKING:
-    from conversations.engine import Slot, _Turn
+    from conversations.turn import Slot, Turn
 
 SLIP_KINDS = ("signed_slip", "e_slip")
 LAYOUT_KINDS = {"unionpay_slip": "signed_slip", "e_slip": "e_slip", "bank_app": "bank_statement"}
@@ -67,7 +67,7 @@ def _target_txn(case: dict, slot: Slot, fields: dict) -> int | None:
     return matching[0] if len(matching) == 1 else None
 
 
-def _checked(field_id: str, value: object, turn: _Turn) -> object | None:
+def _checked(field_id: str, value: object, turn: Turn) -> object | None:
     """The value if it passes the field's own rule, else None (a wrong prefill is worse than none)."""
     step = STEPS_BY_FIELD.get(field_id)
     if step is None or value in (None, ""):
@@ -84,16 +84,16 @@ def _checked(field_id: str, value: object, turn: _Turn) -> object | None:
     return result.value if isinstance(result, Valid) else None
 
 
-def propose(turn: _Turn, slot: Slot | None, reading: dict, evidence_index: int) -> bool:
+def propose(turn: Turn, slot: Slot | None, reading: dict, evidence_index: int) -> bool:
     """Offer what was read, as a message of its own; True when a proposal was made."""
     case = turn.session.case or {}
     items = case.get("evidence") or []
     layout_kind = LAYOUT_KINDS.get(reading.get("layout") or "")
     if slot is not None and slot.step.group == "txn" and layout_kind and evidence_index < len(items):
         items[evidence_index]["kind"] = items[evidence_index].get("kind") or layout_kind
-        from conversations.engine import _mark
+        from conversations.form import mark
 
-        _mark(turn.session, f"evidence.{evidence_index}.kind")
+        mark(turn.session, f"evidence.{evidence_index}.kind")
     fields = dict(reading.get("fields") or {})
     if slot is None or not fields:
         if not reading.get("lines"):
@@ -158,27 +158,28 @@ def propose(turn: _Turn, slot: Slot | None, reading: dict, evidence_index: int) 
     return True
 
 
-def answer(turn: _Turn, action: str) -> None:
+def answer(turn: Turn, action: str) -> None:
     """ocr:accept, ocr:edit:FIELD or ocr:drop."""
-    from conversations.engine import _mark, _prompt, _set_value, _unmark
+    from conversations.form import mark, set_value, unmark
+    from conversations.screens import prompt
 
     pending = turn.session.conv.pop("ocr", None)
     if not pending or turn.session.case is None:
         turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
-        _prompt(turn)
+        prompt(turn)
         return
     if action == "drop":
-        _prompt(turn)
+        prompt(turn)
         return
     edit = action.split(":", 1)[1] if action.startswith("edit:") else None
     target = pending.get("txn")
     for field_id, value in pending["fields"].items():
         step = STEPS_BY_FIELD[field_id]
         item = target if step.group == "txn" else None
-        _set_value(turn.session.case, step, item, value)
+        set_value(turn.session.case, step, item, value)
         key = field_id if item is None else f"txn.{item}.{step.name}"
         if field_id == edit:
-            _unmark(turn.session, key)  # asked next, with the value read shown and a Keep button
+            unmark(turn.session, key)  # asked next, with the value read shown and a Keep button
         else:
-            _mark(turn.session, key)
-    _prompt(turn)
+            mark(turn.session, key)
+    prompt(turn)

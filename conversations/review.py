@@ -23,6 +23,7 @@ OUTPUT_TITLES = {
     "evidence_list": N_("Evidence list"),
     "witness": N_("Witness statement form"),
     "prevention": N_("Preventing it next time"),
+    "evidence_pack": N_("Evidence pack (ZIP)"),
 }
 
 STATUS = {"draft": N_("in progress"), "confirmed": N_("saved"), "cancelled": N_("cancelled")}

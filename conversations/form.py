@@ -1,0 +1,130 @@
+"""Where the form stands: which questions are answered, the next one to ask, reading and writing answers.
+
+Answers are kept by slot: a field id ("merchant.name"), an item's field ("txn.0.amount") or the end
+of a list ("txn.done"). Nothing here is shown to the user.
+"""
+
+from __future__ import annotations
+
+from conversations.flow import GROUPS, Group, Step
+from conversations.i18n import N_
+from conversations.kinds import Choice as ChoiceKind
+from conversations.state import Session
+from conversations.turn import Slot, Turn
+
+PROFILE_STEP = Step(
+    "merchant.profile",
+    N_("Use the merchant details you saved last time?"),
+    ChoiceKind((("reuse", N_("Use them")), ("change", N_("Enter new details")))),
+    N_("Saved details"),
+    optional=True,
+)
+
+
+def answered_slots(session: Session) -> list[str]:
+    return session.conv.setdefault("answered", [])
+
+
+def group_applies(group: Group, case: dict) -> bool:
+    return group.when is None or group.when(case, None)
+
+
+def next_slot(session: Session) -> Slot | None:
+    """The first question, in flow order, that applies and has no answer yet."""
+    case = session.case or {}
+    answered = set(answered_slots(session))
+    for group in GROUPS:
+        if not group_applies(group, case):
+            continue
+        if (
+            group.id == "merchant"
+            and session.conv.get("profile_offer")
+            and "merchant.profile" not in answered
+        ):
+            return Slot(PROFILE_STEP, None)
+        if not group.repeat:
+            for step in group.steps:
+                if step.field not in answered and (step.when is None or step.when(case, None)):
+                    return Slot(step, None)
+            continue
+        items = case.get(group.id) or []
+        for i, item in enumerate(items):
+            for step in group.steps:
+                if f"{group.id}.{i}.{step.name}" not in answered and (
+                    step.when is None or step.when(case, item)
+                ):
+                    return Slot(step, i)
+        if f"{group.id}.done" not in answered and len(items) < group.max_items:
+            return Slot(group.steps[0], len(items))
+    return None
+
+
+def value_of(case: dict, step: Step, item: int | None) -> object:
+    if step.group == "case":
+        return case.get(step.name)
+    if item is not None:
+        items = case.get(step.group) or []
+        return items[item].get(step.name) if item < len(items) else None
+    return (case.get(step.group) or {}).get(step.name)
+
+
+def set_value(case: dict, step: Step, item: int | None, value: object) -> None:
+    if step.group == "case":
+        case[step.name] = value
+    elif item is not None:
+        items = case.setdefault(step.group, [])
+        while len(items) <= item:
+            items.append({})
+        items[item][step.name] = value
+    else:
+        case.setdefault(step.group, {})[step.name] = value
+
+
+def mark(session: Session, key: str) -> None:
+    answered = answered_slots(session)
+    if key in answered:
+        answered.remove(key)
+    answered.append(key)
+
+
+def unmark(session: Session, key: str) -> None:
+    answered = answered_slots(session)
+    if key in answered:
+        answered.remove(key)
+
+
+def current_slot(turn: Turn) -> Slot | None:
+    if turn.session.case is None or turn.session.conv.get("mode") != "form":
+        return None
+    return next_slot(turn.session)
+
+
+def item_complete(session: Session, group: Group, index: int) -> bool:
+    case = session.case or {}
+    item = (case.get(group.id) or [])[index]
+    answered = set(answered_slots(session))
+    return all(
+        f"{group.id}.{index}.{s.name}" in answered
+        or s.optional
+        or (s.when is not None and not s.when(case, item))
+        for s in group.steps
+    )
+
+
+def drop_items(session: Session, group: Group, indexes: list[int]) -> None:
+    """Remove items from a repeating group and renumber the answered slots of those after them."""
+    case = session.case or {}
+    items = case.get(group.id) or []
+    keep = [i for i in range(len(items)) if i not in set(indexes)]
+    renumber = {old: new for new, old in enumerate(keep)}
+    case[group.id] = [items[i] for i in keep]
+    prefix = f"{group.id}."
+    answered = []
+    for key in answered_slots(session):
+        if key.startswith(prefix) and key != f"{group.id}.done":
+            _, index, name = key.split(".", 2)
+            if int(index) not in renumber:
+                continue
+            key = f"{group.id}.{renumber[int(index)]}.{name}"
+        answered.append(key)
+    session.conv["answered"] = answered
