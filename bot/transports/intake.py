@@ -62,6 +62,9 @@ class Intake:
         self._workers: dict[int, asyncio.Task] = {}
         self._again: set[int] = set()
         self._told: OrderedDict[int, None] = OrderedDict()
+        # updates as received, until handled: the inbox keeps them with card numbers masked, and the
+        # engine, seeing the original, tells the merchant that it masked one
+        self._originals: OrderedDict[int, dict] = OrderedDict()
         self._stopping = False
 
     # --- storing ---------------------------------------------------------------------------------
@@ -82,6 +85,10 @@ class Intake:
         for data in updates:
             if inbox.sender(data).chat_type != "private":
                 await self._feed_quietly(data)
+            else:
+                self._originals[data["update_id"]] = data
+        while len(self._originals) > 10_000:
+            self._originals.popitem(last=False)
         return chats
 
     # --- polling and webhook ---------------------------------------------------------------------
@@ -161,10 +168,11 @@ class Intake:
                     if not await asyncio.to_thread(inbox.take, self.database, row.update_id, self.worker):
                         await asyncio.sleep(0.05)  # another worker handles it; ours come after it
                         continue
-                    if not await self.feed(row.data):
+                    if not await self.feed(self._originals.get(row.update_id, row.data)):
                         await self._tell_once(row.data)
                         return False
                     await asyncio.to_thread(inbox.handled, self.database, row.update_id)
+                    self._originals.pop(row.update_id, None)
         except Exception as exc:
             if not unavailable(exc):
                 raise
