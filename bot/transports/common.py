@@ -38,6 +38,7 @@ ACTION_REFRESH = 4.5  # Telegram shows a chat action for about 5 seconds
 PROGRESS_EVERY = 3.0  # seconds between edits of a progress message (edits count against the chat limit)
 NETWORK_RETRIES = 6
 RETRY_AFTER_LIMIT = 20
+ALBUM_WAIT = 1.0  # an album's items arrive as separate updates: answer once none came for this long
 
 T = TypeVar("T")
 
@@ -303,6 +304,17 @@ def entities_to_html(text: str, entities: tuple[Entity, ...] | list[Entity]) -> 
 
 
 @dataclass
+class _Album:
+    """An album being received in one chat: its items so far, and what to answer after the last."""
+
+    group: str
+    update_ids: list[int] = field(default_factory=list)
+    notes: list[Outgoing] = field(default_factory=list)
+    last: list[Outgoing] = field(default_factory=list)
+    timer: asyncio.Task | None = None
+
+
+@dataclass
 class Bridge:
     """Turns plain updates into assistant events and the assistant's messages into API calls."""
 
@@ -317,6 +329,7 @@ class Bridge:
     _handled: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _changed: asyncio.Condition | None = None
     _inflight: int = 0
+    _albums: dict[int, _Album] = field(default_factory=dict)  # chat -> the album being received
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(self.tz)
@@ -326,17 +339,30 @@ class Bridge:
     async def handle(self, update: Update) -> bool:
         """Apply one update and send the replies; never raises (errors are logged without content).
 
+        An album's items (files sharing a media group) are applied one by one as they come, and the
+        merchant gets one answer, after the last: the replies of the last item, with any refusal of
+        an earlier one (see `_album_item`).
+
         False when the database was unavailable before the update was applied: nothing of it was kept
         and nothing was said, and the caller tries again later (the update waits in the inbox)."""
         self._inflight += 1
         done = True
+        mark = True
         try:
             if update.kind == "ignore":
                 return True
+            group = update.file.media_group_id if update.kind == "file" and update.file else None
+            album = self._albums.get(update.chat_id)
+            if album is not None and album.group != group:
+                await self._flush_album(update.chat_id, album)
             if update.pressed is not None:
                 await self._quietly(self.api.answer_callback(update.pressed.callback_id))
             async with self.chat_lock(update.chat_id):
-                await self._apply(update)
+                if group:
+                    await self._album_item(update, group)
+                    mark = False  # marked handled when the album's answer is sent
+                else:
+                    await self._apply(update)
         except StorageUnavailable:
             log.warning("update %s waits: database unavailable", update.update_id)
             done = False
@@ -346,11 +372,52 @@ class Bridge:
             )
         finally:
             self._inflight -= 1
-            if done:
+            if done and mark:
                 await self._mark_handled(update.update_id)
         return done
 
     async def _apply(self, update: Update) -> None:
+        await self.deliver(update.chat_id, await self._replies_or_sorry(update))
+
+    async def _album_item(self, update: Update, group: str) -> None:
+        """Apply one item of an album now; keep its replies until the album is complete."""
+        replies = await self._replies_or_sorry(update)
+        album = self._albums.get(update.chat_id)
+        if album is None:
+            album = self._albums[update.chat_id] = _Album(group)
+            self._inflight += 1  # until its answer is sent (drain waits for it)
+        if album.timer is not None:
+            album.timer.cancel()
+        album.update_ids.append(update.update_id)
+        if any(m.asks or m.choices for m in replies):
+            album.last = replies  # the question as it stands after this item
+        else:
+            album.notes.extend(replies)  # a file refused, an error: the merchant must hear of it
+        album.timer = asyncio.create_task(self._album_done(update.chat_id, album))
+
+    async def _album_done(self, chat_id: int, album: _Album) -> None:
+        await asyncio.sleep(ALBUM_WAIT)
+        album.timer = None
+        await self._flush_album(chat_id, album)
+
+    async def _flush_album(self, chat_id: int, album: _Album) -> None:
+        """Send an album's answer (once), then count its items handled."""
+        if self._albums.get(chat_id) is not album:
+            return
+        del self._albums[chat_id]
+        if album.timer is not None and album.timer is not asyncio.current_task():
+            album.timer.cancel()
+        try:
+            async with self.chat_lock(chat_id):
+                await self.deliver(chat_id, album.notes + album.last)
+        except Exception as exc:
+            log.error("album answer failed: %s", type(exc).__name__)
+        finally:
+            self._inflight -= 1
+            for update_id in album.update_ids:
+                await self._mark_handled(update_id)
+
+    async def _replies_or_sorry(self, update: Update) -> list[Outgoing]:
         base = {
             "user_id": update.user.id,
             "chat_id": update.chat_id,
@@ -368,7 +435,7 @@ class Bridge:
                 log.error("update %s not applied: %s", update.update_id, type(exc).__name__)
                 lang = language_from_code(update.user.language_code)
                 replies = [Outgoing(text="⚠️ " + translate(lang, SORRY))]
-        await self.deliver(update.chat_id, replies)
+        return replies
 
     async def _replies(self, update: Update, base: dict) -> list[Outgoing]:
         if update.kind == "text":

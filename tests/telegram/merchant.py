@@ -177,11 +177,17 @@ class Merchant:
         return await self._compare([self.fake.send_photo(self.user_id, data, caption)], reference)
 
     async def album(self, photos: list[bytes]) -> list[SentMessage]:
-        reference: list[Outgoing] = []
+        """Every photo is kept, one answer after the last: its question (and any earlier refusal)."""
+        notes: list[Outgoing] = []
+        last: list[Outgoing] = []
         for data in photos:
             name = f"photo-{hashlib.sha256(data).hexdigest()[:16]}.jpg"
-            reference += await self._local(self.reference.send_file, self._file(data, name), as_photo=True)
-        return await self._compare(self.fake.send_album(self.user_id, photos), reference)
+            replies = await self._local(self.reference.send_file, self._file(data, name), as_photo=True)
+            if any(m.asks or m.choices for m in replies):
+                last = replies
+            else:
+                notes += replies
+        return await self._compare(self.fake.send_album(self.user_id, photos), notes + last)
 
     async def document(
         self, data: bytes, name: str, mime: str, caption: str | None = None
