@@ -99,6 +99,13 @@ class Stored:
     data: dict
     taken_by: str | None
     taken_at: datetime | None
+    received_at: datetime | None = None
+
+    @property
+    def media_group(self) -> str | None:
+        """The album an item belongs to (its files arrive as separate updates)."""
+        message = self.data.get("message")
+        return message.get("media_group_id") if isinstance(message, dict) else None
 
 
 def store(database: Database, updates: list[dict], now: datetime | None = None) -> list[int]:
@@ -141,11 +148,27 @@ def store(database: Database, updates: list[dict], now: datetime | None = None) 
 
 def pending(database: Database, chat_id: int) -> list[Stored]:
     """The chat's unhandled updates, oldest first."""
-    query = select(_INBOX.c.update_id, _INBOX.c.chat_id, _INBOX.c.data, _INBOX.c.taken_by, _INBOX.c.taken_at)
+    query = select(
+        _INBOX.c.update_id,
+        _INBOX.c.chat_id,
+        _INBOX.c.data,
+        _INBOX.c.taken_by,
+        _INBOX.c.taken_at,
+        _INBOX.c.received_at,
+    )
     query = query.where(_INBOX.c.chat_id == chat_id, _INBOX.c.handled_at.is_(None))
     with database.engine.connect() as conn:
         rows = conn.execute(query.order_by(_INBOX.c.update_id)).all()
-    return [Stored(r.update_id, r.chat_id, r.data, r.taken_by, _utc(r.taken_at)) for r in rows]
+    return [
+        Stored(r.update_id, r.chat_id, r.data, r.taken_by, _utc(r.taken_at), _utc(r.received_at))
+        for r in rows
+    ]
+
+
+def is_pending(database: Database, update_id: int) -> bool:
+    with database.engine.connect() as conn:
+        row = conn.execute(select(_INBOX.c.handled_at).where(_INBOX.c.update_id == update_id)).first()
+    return row is not None and row.handled_at is None
 
 
 def take(database: Database, update_id: int, worker: str, now: datetime | None = None) -> bool:

@@ -400,6 +400,12 @@ class Bridge:
         album.timer = None
         await self._flush_album(chat_id, album)
 
+    async def finish_album(self, chat_id: int) -> None:
+        """The album being received in the chat is complete (the caller knows): answer it now."""
+        album = self._albums.get(chat_id)
+        if album is not None:
+            await self._flush_album(chat_id, album)
+
     async def _flush_album(self, chat_id: int, album: _Album) -> None:
         """Send an album's answer (once), then count its items handled."""
         if self._albums.get(chat_id) is not album:

@@ -18,6 +18,7 @@ back.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,7 @@ WAITING = N_(
 Feed = Callable[[dict], Awaitable[bool]]  # True: handled (or never will be); False: try again later
 Tell = Callable[[int, str | None], Awaitable[None]]  # chat id, language code: send WAITING
 GetUpdates = Callable[[int | None], Awaitable[list[dict]]]
+ALBUM_WAIT = 1.0  # an album's items are separate updates: take them once none came for this long
 
 
 class Intake:
@@ -49,6 +51,7 @@ class Intake:
         retry: float = 1.0,
         max_retry: float = 30.0,
         maintenance: float = 30.0,
+        album_done: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.database = database
         self.feed = feed
@@ -57,6 +60,7 @@ class Intake:
         self.retry = retry
         self.max_retry = max_retry
         self.maintenance = maintenance
+        self.album_done = album_done or _nothing
         self._locks: dict[int, asyncio.Lock] = {}
         self._lock_users: dict[int, int] = {}
         self._workers: dict[int, asyncio.Task] = {}
@@ -164,15 +168,31 @@ class Intake:
                     rows = await asyncio.to_thread(inbox.pending, self.database, chat_id)
                     if not rows:
                         return True
-                    row = rows[0]
-                    if not await asyncio.to_thread(inbox.take, self.database, row.update_id, self.worker):
-                        await asyncio.sleep(0.05)  # another worker handles it; ours come after it
-                        continue
-                    if not await self.feed(self._originals.get(row.update_id, row.data)):
-                        await self._tell_once(row.data)
-                        return False
-                    await asyncio.to_thread(inbox.handled, self.database, row.update_id)
-                    self._originals.pop(row.update_id, None)
+                    batch = rows[:1]
+                    group = rows[0].media_group
+                    if group is not None:  # an album: wait for all its items, then take them together
+                        items = list(itertools.takewhile(lambda r, g=group: r.media_group == g, rows))
+                        newest = max(r.received_at or inbox.utcnow() for r in items)
+                        quiet = ALBUM_WAIT - (inbox.utcnow() - newest).total_seconds()
+                        if quiet > 0 and len(items) == len(rows):  # more items may still come
+                            await asyncio.sleep(quiet)
+                            continue
+                        batch = items
+                    for row in batch:
+                        while not await asyncio.to_thread(
+                            inbox.take, self.database, row.update_id, self.worker
+                        ):
+                            await asyncio.sleep(0.05)  # another worker handles it; ours come after it
+                            if not await asyncio.to_thread(inbox.is_pending, self.database, row.update_id):
+                                break
+                        else:
+                            if not await self.feed(self._originals.get(row.update_id, row.data)):
+                                await self._tell_once(row.data)
+                                return False
+                            await asyncio.to_thread(inbox.handled, self.database, row.update_id)
+                            self._originals.pop(row.update_id, None)
+                    if group is not None:
+                        await self.album_done(chat_id)
         except Exception as exc:
             if not unavailable(exc):
                 raise
@@ -231,3 +251,7 @@ class Intake:
             await self.tell(who.chat_id, who.language_code)
         except Exception as exc:
             log.warning("could not tell that a message waits (%s)", type(exc).__name__)
+
+
+async def _nothing(_chat_id: int) -> None:
+    return None

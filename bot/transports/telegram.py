@@ -110,6 +110,7 @@ class Runtime:
             worker=worker,
             retry=max(backoff, 0.01),
             maintenance=inbox_interval,
+            album_done=self.bridge.finish_album,
         )
         self.clock = clock
         self.retention_interval = retention_interval

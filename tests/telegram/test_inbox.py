@@ -4,6 +4,7 @@ that is briefly away (a locked SQLite file, a PostgreSQL server behind a proxy t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import signal
 import sqlite3
 from contextlib import suppress
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.storage import inbox
 from bot.storage.inbox import InboxRow
 from tests.telegram.conftest import FRAMEWORKS
-from tests.telegram.merchant import ANSWERS, Merchant, pdf
+from tests.telegram.merchant import ANSWERS, Merchant, pdf, photo
 from tests.telegram.test_cli import _start as start_process
 
 USER = 7001
@@ -361,3 +362,26 @@ async def test_sigkill_in_the_middle_of_a_case_loses_nothing(framework, fake, tm
         assert row[0] is not None and row[1] == "{}"
         files = raw.execute("SELECT name FROM evidence_files").fetchall()
     assert ("statement.pdf",) in files
+
+
+# --- albums ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+async def test_an_album_across_two_webhook_workers_gets_one_answer(pg_url, fake, start_bot, tmp_path):
+    """The balancer spreads an album's items over both workers: every photo is kept, in order, and the
+    merchant gets one answer, after the last."""
+    first = await start_bot("ptb", "webhook", database_url=pg_url)
+    second = await start_bot("aiogram", "webhook", database_url=pg_url)
+    fake.webhook_targets = [f"http://127.0.0.1:{bot.port}/telegram/webhook" for bot in (first, second)]
+    merchant = Merchant.create(fake, first, tmp_path, USER, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    merchant.more_bots = [second]
+    await to_evidence_file(merchant)
+    photos = [photo(n) for n in (1, 2, 3)]
+    said = await merchant.album(photos)  # compared with the reference: one answer
+    assert len(said) == 1 and "what does it show?" in said[0].text
+    case = first.assistant.case_export(USER)
+    assert case is not None
+    names = [e["file_name"] for e in case["evidence"]]
+    assert names == [f"photo-{hashlib.sha256(p).hexdigest()[:16]}.jpg" for p in photos]
+    assert {200} == set(fake.webhook_deliveries)
