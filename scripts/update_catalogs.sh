@@ -9,7 +9,7 @@ PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 for lang in zh_CN en; do
   po="locales/$lang/LC_MESSAGES/messages.po"
   if [ -f "$po" ]; then
-    "$PYBABEL" update -i locales/messages.pot -l "$lang" -o "$po" --no-fuzzy-matching --omit-header --ignore-obsolete
+    "$PYBABEL" update -i locales/messages.pot -l "$lang" -o "$po" --no-fuzzy-matching --ignore-obsolete
   else
     "$PYBABEL" init -i locales/messages.pot -l "$lang" -o "$po"
   fi
