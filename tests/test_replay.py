@@ -144,3 +144,8 @@ def test_command_line(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (out / "replies.jsonl").exists() and (out / "case.json").exists()
+
+
+def test_the_shared_transcripts_are_there():
+    """CI runs with ../shared beside the checkout; without it the transcripts above would silently vanish."""
+    assert len(list(SHARED_TRANSCRIPTS.glob("*.yaml"))) >= 3, SHARED_TRANSCRIPTS
