@@ -199,12 +199,12 @@ async def _ours(framework: str, sink: Sink, database: Database):
     if framework == "ptb":
         from bot.transports import ptb
 
-        real_builder = ptb.ApplicationBuilder
-        ptb.ApplicationBuilder = lambda: _ptb_builder(sink)  # the adapter's own set-up, no-op request
+        real_request = ptb._request
+        ptb._request = lambda: _ptb_request(sink)  # the adapter's own set-up, no-op request
         try:
             adapter = ptb.PtbAdapter(TOKEN, None, on_update)
         finally:
-            ptb.ApplicationBuilder = real_builder
+            ptb._request = real_request
     else:
         from bot.transports.aiogram_adapter import AiogramAdapter
 

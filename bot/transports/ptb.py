@@ -5,6 +5,7 @@ Nothing here decides anything about a case; see common.py for what both adapters
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -20,6 +21,7 @@ from telegram import (
     error,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.transports import common
 
@@ -195,6 +197,30 @@ def _user(user) -> common.User:
     return common.User(user.id, user.language_code, user.first_name)
 
 
+IN_FLIGHT = 32  # Bot API calls on the wire at once; enough for ~100 calls a second at 300 ms a round trip
+
+
+class _BoundedRequest(HTTPXRequest):
+    """ptb's HTTP client, at most IN_FLIGHT calls at a time; the rest wait their turn here.
+
+    httpx's connection pool spends CPU on every call in proportion to the calls in flight and the
+    connections open (it scans them all at each step): with hundreds of chats answered at once a
+    worker spent 33 ms of CPU per update and fell behind for minutes (bench/scale.py, py-spy:
+    httpcore's `_assign_requests_to_connections`). Waiting on a semaphore costs nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(connection_pool_size=IN_FLIGHT)
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def do_request(self, *args, **kwargs):
+        async with self._slots:
+            return await super().do_request(*args, **kwargs)
+
+
+def _request() -> HTTPXRequest:
+    return _BoundedRequest()
+
+
 class PtbAdapter:
     """python-telegram-bot: updates (polled by the runtime's own loop, or from the webhook) go through
     `Application.process_update`."""
@@ -204,7 +230,7 @@ class PtbAdapter:
     def __init__(
         self, token: str, api_url: str | None, on_update: Callable[[common.Update], Awaitable[None]]
     ) -> None:
-        builder = ApplicationBuilder().token(token).concurrent_updates(256)
+        builder = ApplicationBuilder().token(token).concurrent_updates(256).request(_request())
         if api_url:
             builder = builder.base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
         self.application = builder.build()
