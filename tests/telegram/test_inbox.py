@@ -229,7 +229,8 @@ async def test_a_database_lost_after_storing_retries_the_stored_update(fake, sta
     assert sum("what does it show?" in t for t in said) == 1, said
     case = bot.assistant.case_export(USER)
     assert case is not None and [e["file_name"] for e in case["evidence"]] == ["statement.pdf"]
-    assert inbox_rows(bot.database)[update_id].handled_at is not None
+    # the row is marked handled just after the replies go out: wait for it rather than race it
+    await until(lambda: inbox_rows(bot.database)[update_id].handled_at is not None, what="the row handled")
 
 
 class Proxy:
