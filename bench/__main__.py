@@ -79,7 +79,7 @@ def _section(name: str, args, pg_url: str | None, redis_url: str | None) -> dict
     if name == "documents":
         from bench import documents
 
-        result = documents.run(passes=1 if quick else 3)
+        result = documents.run(passes=2 if quick else 3)
         seconds = [r["seconds"] for r in result["rows"] if "seconds" in r]
         return {
             "seconds": round(result["seconds"], 3),
