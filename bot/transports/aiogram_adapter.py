@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from aiogram import Bot, Dispatcher, methods
@@ -191,38 +190,7 @@ def from_query(update_id: int, query: CallbackQuery) -> common.Update:
 def from_message(update_id: int, message: Message) -> common.Update:
     if message.from_user is None:
         return common.Update(update_id, "ignore", message.chat.id, common.User(0))
-    user = _user(message.from_user)
-    if message.chat.type != "private":
-        return common.Update(update_id, "ignore", message.chat.id, user)
-    plain = common.Update(update_id, "text", message.chat.id, user)
-    if message.text is not None:
-        return replace(plain, text=message.text)
-    if message.photo:
-        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        infile = common.InFile(
-            largest.file_id,
-            largest.file_size,
-            None,
-            True,
-            message.caption,
-            message.media_group_id,
-            largest.file_unique_id,
-        )
-        return replace(plain, kind="file", file=infile)
-    unsupported = common.unsupported_kind(lambda name: getattr(message, name, None))
-    if unsupported is None and message.document is not None:
-        doc = message.document
-        infile = common.InFile(
-            doc.file_id,
-            doc.file_size,
-            doc.file_name,
-            False,
-            message.caption,
-            message.media_group_id,
-            doc.file_unique_id,
-        )
-        return replace(plain, kind="file", file=infile)
-    return replace(plain, kind="unsupported", unsupported=unsupported or "other")
+    return common.message_update(update_id, message, _user(message.from_user))
 
 
 class AiogramAdapter:

@@ -15,7 +15,7 @@ import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -176,6 +176,42 @@ UNSUPPORTED_KINDS = (
 def unsupported_kind(get: Callable[[str], object]) -> str | None:
     """The first kind of unusable content a message has (`get` reads a message attribute)."""
     return next((kind for kind in UNSUPPORTED_KINDS if get(kind)), None)
+
+
+def message_update(update_id: int, message, user: User) -> Update:
+    """A framework's message as an `Update`. Both frameworks name a message's parts as the Bot API does
+    (text, photo, document, caption, media_group_id, chat.type), so one translation serves both."""
+    if message.chat.type != "private":
+        return Update(update_id, "ignore", message.chat.id, user)
+    plain = Update(update_id, "text", message.chat.id, user)
+    if message.text is not None:
+        return replace(plain, text=message.text)
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        infile = InFile(
+            largest.file_id,
+            largest.file_size,
+            None,
+            True,
+            message.caption,
+            message.media_group_id,
+            largest.file_unique_id,
+        )
+        return replace(plain, kind="file", file=infile)
+    unsupported = unsupported_kind(lambda name: getattr(message, name, None))
+    if unsupported is None and message.document is not None:
+        doc = message.document
+        infile = InFile(
+            doc.file_id,
+            doc.file_size,
+            doc.file_name,
+            False,
+            message.caption,
+            message.media_group_id,
+            doc.file_unique_id,
+        )
+        return replace(plain, kind="file", file=infile)
+    return replace(plain, kind="unsupported", unsupported=unsupported or "other")
 
 
 class Api(Protocol):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from telegram import (
@@ -159,38 +158,7 @@ def to_update(update: Update) -> common.Update:
     message = update.message
     if message is None or message.from_user is None:
         return common.Update(update.update_id, "ignore", 0, common.User(0))
-    user = _user(message.from_user)
-    if message.chat.type != "private":
-        return common.Update(update.update_id, "ignore", message.chat.id, user)
-    plain = common.Update(update.update_id, "text", message.chat.id, user)
-    if message.text is not None:
-        return replace(plain, text=message.text)
-    if message.photo:
-        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        infile = common.InFile(
-            largest.file_id,
-            largest.file_size,
-            None,
-            True,
-            message.caption,
-            message.media_group_id,
-            largest.file_unique_id,
-        )
-        return replace(plain, kind="file", file=infile)
-    unsupported = common.unsupported_kind(lambda name: getattr(message, name, None))
-    if unsupported is None and message.document is not None:
-        doc = message.document
-        infile = common.InFile(
-            doc.file_id,
-            doc.file_size,
-            doc.file_name,
-            False,
-            message.caption,
-            message.media_group_id,
-            doc.file_unique_id,
-        )
-        return replace(plain, kind="file", file=infile)
-    return replace(plain, kind="unsupported", unsupported=unsupported or "other")
+    return common.message_update(update.update_id, message, _user(message.from_user))
 
 
 def _user(user) -> common.User:
