@@ -5,7 +5,6 @@ Nothing here decides anything about a case; see common.py for what both adapters
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -20,9 +19,10 @@ from telegram import (
     error,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.transports import common
+from bot.transports.ptb_request import AiohttpRequest
 
 log = logging.getLogger("bot.telegram.ptb")
 T = TypeVar("T")
@@ -168,25 +168,9 @@ def _user(user) -> common.User:
 IN_FLIGHT = 32  # Bot API calls on the wire at once; enough for ~100 calls a second at 300 ms a round trip
 
 
-class _BoundedRequest(HTTPXRequest):
-    """ptb's HTTP client, at most IN_FLIGHT calls at a time; the rest wait their turn here.
-
-    httpx's connection pool spends CPU on every call in proportion to the calls in flight and the
-    connections open (it scans them all at each step): with hundreds of chats answered at once a
-    worker spent 33 ms of CPU per update and fell behind for minutes (bench/scale.py, py-spy:
-    httpcore's `_assign_requests_to_connections`). Waiting on a semaphore costs nothing."""
-
-    def __init__(self) -> None:
-        super().__init__(connection_pool_size=IN_FLIGHT)
-        self._slots = asyncio.Semaphore(IN_FLIGHT)
-
-    async def do_request(self, *args, **kwargs):
-        async with self._slots:
-            return await super().do_request(*args, **kwargs)
-
-
-def _request() -> HTTPXRequest:
-    return _BoundedRequest()
+def _request() -> BaseRequest:
+    """ptb's requests over aiohttp (see ptb_request.py: httpx cost 5–20 times the CPU per call)."""
+    return AiohttpRequest(connection_pool_size=IN_FLIGHT)
 
 
 class PtbAdapter:
@@ -236,3 +220,4 @@ class PtbAdapter:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.application.bot.request.shutdown()  # also when start failed (shutdown skips it then)
