@@ -48,9 +48,11 @@ async def test_two_limiters_share_the_overall_limit() -> None:
     try:
         started = time.monotonic()
         await asyncio.gather(*(send(first if n % 2 else second, 100 + n) for n in range(25)))
-        assert time.monotonic() - started >= 1.9  # 25 messages at 10 a second: three windows
-        sent.sort()
-        assert max(sum(1 for t in sent if start <= t < start + 1) for start in sent) <= 10
+        # 25 messages at 10 a second shared: at least three windows (two limiters counting apart would
+        # let 20 through in the first second and finish in about one). A loaded machine only makes it
+        # slower, so this holds under load; a count per second measured here would not.
+        assert time.monotonic() - started >= 1.9
+        assert len(sent) == 25
     finally:
         await first.aclose()
         await second.aclose()
