@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel import Session as Db
 
@@ -142,7 +144,9 @@ def store(database: Database, updates: list[dict], now: datetime | None = None) 
             if chat_id not in chats:
                 chats.append(chat_id)
         if rows:
-            conn.execute(_INBOX.insert(), rows)
+            # two workers may receive the same update at once (a redelivery): the second insert is a no-op
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(insert(_INBOX).on_conflict_do_nothing(index_elements=["update_id"]), rows)
     return chats
 
 
