@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .layouts import FIELDS
+
 LAYOUTS = ("unionpay_slip", "e_slip", "bank_app")
 
 
@@ -323,20 +325,7 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
     return c.render(), _truth(t, keys, card=card_truth)
 
 
-_KEYS = (
-    "merchant.name",
-    "merchant.merchant_no",
-    "merchant.terminal_id",
-    "txn.datetime",
-    "txn.amount",
-    "txn.reference_no",
-    "txn.voucher_no",
-    "txn.batch_no",
-    "txn.auth_code",
-    "txn.card_masked",
-    "txn.issuer",
-    "txn.type",
-)
+_KEYS = FIELDS  # every field the extraction reads appears on a generated paper slip
 
 
 def _status_bar(c: Canvas, rng: random.Random, size: int):
