@@ -58,10 +58,11 @@ class TimedAssistant(Assistant):
             self.asks = next((m.asks for m in reversed(out) if m.asks), None)
 
 
-def _pg_schema_url(base: str) -> tuple[str, callable]:
+def scratch_schema(base: str, prefix: str = "bench") -> tuple[str, callable]:
+    """A PostgreSQL URL whose search_path is a new schema, and a function that drops it."""
     import sqlalchemy as sa
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
@@ -84,7 +85,7 @@ def run(database_url: str | None = None, cases: int = 30) -> dict:
     if database_url is None:
         database_url = f"sqlite:///{tmp.name}/bench.sqlite3"
     elif database_url.startswith("postgresql"):
-        database_url, drop = _pg_schema_url(database_url)
+        database_url, drop = scratch_schema(database_url)
     db = Database(database_url)
     db.migrate()
     assistant = TimedAssistant(db, tz=TZ)

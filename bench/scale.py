@@ -39,9 +39,10 @@ import resource
 import signal
 import sys
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
+
+from bench.engine import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENT_POSTS = 64
@@ -251,23 +252,6 @@ def _check_chats(fake, users: list[int], script) -> tuple[int, int]:
     return mismatched, extra
 
 
-def _schema(base: str) -> tuple[str, callable]:
-    import sqlalchemy as sa
-
-    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}", drop
-
-
 async def _start_workers(fake, count: int, database_url: str, env_extra: dict) -> list:
     from tests.telegram.conftest import free_port
 
@@ -335,7 +319,7 @@ async def play(
 
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)  # workers stopping mid-request
     script = case_script()
-    database_url, drop = _schema(base_url)
+    database_url, drop = scratch_schema(base_url, "bench_scale")
     Database(database_url).migrate()  # once, before the workers race to it
     fake = _fake_class()()
     await fake.start()

@@ -158,6 +158,16 @@ class Merchant:
         reference = await self._local(self.reference.send, text)
         return await self._compare([self.fake.send_text(self.user_id, text)], reference)
 
+    async def answer(self, asks: str | None, answers: dict) -> None:
+        """Answer the question from `answers`: its button when one fits, else typed; Skip when none is given."""
+        value = answers.get(asks or "")
+        if value is None:
+            await self.press("skip")
+        elif f"{asks}={value}" in self.choices:
+            await self.press(f"{asks}={value}")
+        else:
+            await self.send(value)
+
     async def press(self, choice_id: str) -> list[SentMessage]:
         assert choice_id in self.choices, f"{choice_id} not offered: {self.choices}"
         message = next(m for m in reversed(self.fake.chat(self.user_id)) if choice_id in m.choice_ids)
@@ -238,13 +248,7 @@ async def whole_case(merchant: Merchant, outputs: str = "first") -> dict:
         elif asks == "evidence.caption":
             await merchant.send("counter camera 18:29")
         else:
-            value = ANSWERS.get(asks or "")
-            if value is None:
-                await merchant.press("skip")
-            elif f"{asks}={value}" in merchant.choices:
-                await merchant.press(f"{asks}={value}")
-            else:
-                await merchant.send(value)
+            await merchant.answer(asks, ANSWERS)
     else:
         raise AssertionError("never reached the review: " + merchant.text)
     offered = [c for c in merchant.choices if c.startswith("output:")]

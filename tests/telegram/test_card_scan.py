@@ -122,13 +122,7 @@ async def _session(fake, start_bot, tmp_path, monkeypatch, stream) -> None:
                 pdf(), f"statement-{CARDS[2]}.pdf", "application/pdf", caption=f"card {spaced(CARDS[1], ' ')}"
             )
         else:
-            value = answers.get(asks or "")
-            if value is None:
-                await merchant.press("skip")
-            elif f"{asks}={value}" in merchant.choices:
-                await merchant.press(f"{asks}={value}")
-            else:
-                await merchant.send(value)
+            await merchant.answer(asks, answers)
     else:
         raise AssertionError("never reached the review: " + merchant.text)
     await merchant.press("confirm")

@@ -54,13 +54,7 @@ async def to_evidence_file(merchant: Merchant) -> None:
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
             continue
-        value = ANSWERS.get(asks or "")
-        if value is None:
-            await merchant.press("skip")
-        elif f"{asks}={value}" in merchant.choices:
-            await merchant.press(f"{asks}={value}")
-        else:
-            await merchant.send(value)
+        await merchant.answer(asks, ANSWERS)
     raise AssertionError("never asked for evidence")
 
 
