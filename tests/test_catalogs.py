@@ -150,6 +150,24 @@ def _marked_in_source() -> dict[str, list[str]]:
     return found
 
 
+def test_no_plain_name_is_a_gettext_keyword():
+    """Babel 2.19 reads `t["x"]` as a gettext call when `t` is an extraction keyword, so a variable named
+    like a keyword puts dictionary keys into the catalog. Only `turn.t(...)`-style attributes may use them."""
+    names = {keyword.partition(":")[0] for keyword in KEYWORDS}
+    patterns = re.findall(r"^\[python:\s*(.+?)\s*\]", (ROOT / MAPPING).read_text(encoding="utf-8"), re.M)
+    clashes = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith(".") or not any(pathmatch(pattern, rel) for pattern in patterns):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+            if isinstance(node, ast.Name) and node.id in names and not isinstance(node.ctx, ast.Load):
+                clashes.append(f"{rel}:{node.lineno} binds {node.id!r}")
+            elif isinstance(node, ast.arg) and node.arg in names:
+                clashes.append(f"{rel}:{node.lineno} argument {node.arg!r}")
+    assert not clashes, "Variables named like a gettext keyword (rename them):\n" + "\n".join(clashes)
+
+
 def test_extractor_sees_every_marked_string(extracted: dict[Key, Message]):
     """Marked strings pybabel misses: inside an f-string (on Python 3.11), or N_() nested in another call
     inside t()/translate(), e.g. `t(KINDS.get(kind, N_("x")))`."""

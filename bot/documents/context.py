@@ -133,7 +133,7 @@ def _upper(value: Decimal | None) -> str | None:
 
 
 def _total(txns: list[dict], lang: str) -> dict:
-    values = [t["amount_value"] for t in txns if t["amount_value"] is not None]
+    values = [txn["amount_value"] for txn in txns if txn["amount_value"] is not None]
     total = sum(values, Decimal("0")) if values else None
     return {"value": total, "text": fmt_money(total, lang), "upper": _upper(total) if lang == "zh" else None}
 
@@ -195,7 +195,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
 
     plans = {p.id: p.applies for p in plan_outputs(case)}
     demand = plans["lawyer_letter"] or plans["complaint"]
-    signed = any(t["signed"] for t in sales) or bool(kinds & {"signed_slip", "e_slip"})
+    signed = any(txn["signed"] for txn in sales) or bool(kinds & {"signed_slip", "e_slip"})
     sales_total = _total(sales, lang)
     dates = _dates(case, raw_txns, today, lang)
     fee = facts.court_fee(sales_total["value"]) if demand and sales_total["value"] else None
@@ -280,7 +280,7 @@ def _missing(ctx: dict) -> list[dict]:
         out.append({"id": "case_no"})
     if ctx["sales"] and not kinds & {"signed_slip", "e_slip"}:
         out.append({"id": "slip"})
-    unsigned = [t["reference_no"] or str(t["no"]) for t in ctx["sales"] if t["signed"] is False]
+    unsigned = [txn["reference_no"] or str(txn["no"]) for txn in ctx["sales"] if txn["signed"] is False]
     if unsigned:
         out.append({"id": "unsigned", "refs": _join(unsigned, ctx["lang"])})
     if ctx["sales"] and "cctv" not in kinds:
@@ -289,7 +289,7 @@ def _missing(ctx: dict) -> list[dict]:
         out.append({"id": "cctv_theft"})
     if (ctx["loss"] or ctx["sales"]) and "pos_record" not in kinds:
         out.append({"id": "pos_record"})
-    no_ref = [str(t["no"]) for t in ctx["txns"] if not t["reference_no"]]
+    no_ref = [str(txn["no"]) for txn in ctx["txns"] if not txn["reference_no"]]
     if no_ref:
         out.append({"id": "reference_no", "txns": _join(no_ref, ctx["lang"])})
     if customer.get("claim") == "not_received" and "delivery" not in kinds:
