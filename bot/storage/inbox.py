@@ -9,11 +9,14 @@ written, the update's content is blanked when it is handled, handled rows are de
 `KEEP_HANDLED`, and /delete removes a user's rows. Nothing here logs an update's content.
 
 With several webhook workers a row is *taken* (a lease) by the worker that handles it, so that
-another worker waits for it instead of handling it too; a lease older than `LEASE` is free again.
+another worker waits for it instead of handling it too; a lease older than `LEASE` is free again, and
+so is at once the lease of a worker of this host whose process has ended (a restart after a crash;
+see leases.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -175,10 +178,16 @@ def is_pending(database: Database, update_id: int) -> bool:
     return row is not None and row.handled_at is None
 
 
-def take(database: Database, update_id: int, worker: str, now: datetime | None = None) -> bool:
-    """Lease an unhandled row to `worker`; False when another worker's lease is still running."""
+def take(
+    database: Database, update_id: int, worker: str, now: datetime | None = None, steal: str | None = None
+) -> bool:
+    """Lease an unhandled row to `worker`; False when another worker's lease is still running.
+
+    `steal`: a holder whose process is gone (see leases.py); its lease is free at once."""
     now = now or utcnow()
     free = or_(_INBOX.c.taken_by.is_(None), _INBOX.c.taken_by == worker, _INBOX.c.taken_at < now - LEASE)
+    if steal is not None:
+        free = or_(free, _INBOX.c.taken_by == steal)
     with database.session() as db:
         result = db.connection().execute(
             update(_INBOX)
@@ -186,6 +195,15 @@ def take(database: Database, update_id: int, worker: str, now: datetime | None =
             .values(taken_by=worker, taken_at=now)
         )
     return bool(result.rowcount)
+
+
+def holder(database: Database, update_id: int) -> str | None:
+    """The worker whose lease holds an unhandled row, if any."""
+    with database.engine.connect() as conn:
+        row = conn.execute(
+            select(_INBOX.c.taken_by).where(_INBOX.c.update_id == update_id, _INBOX.c.handled_at.is_(None))
+        ).first()
+    return row.taken_by if row is not None else None
 
 
 def handled(database: Database, update_id: int, now: datetime | None = None) -> None:
@@ -198,19 +216,35 @@ def handled(database: Database, update_id: int, now: datetime | None = None) -> 
         )
 
 
-def chats_waiting(database: Database, worker: str | None = None, now: datetime | None = None) -> list[int]:
-    """Chats with unhandled rows that no live worker holds (with `worker`, its own rows count as free)."""
+def handled_in(db: Db, update_id: int, now: datetime | None = None) -> None:
+    """`handled`, in the caller's transaction: the one that applies the update and stores its replies in
+    the outbox (from then on the outbox, not the inbox, holds what is owed for it)."""
+    db.connection().execute(
+        update(_INBOX)
+        .where(_INBOX.c.update_id == update_id, _INBOX.c.handled_at.is_(None))
+        .values(handled_at=now or utcnow(), data={}, taken_by=None, taken_at=None)
+    )
+
+
+def chats_waiting(
+    database: Database,
+    worker: str | None = None,
+    now: datetime | None = None,
+    gone: Callable[[str | None], bool] | None = None,
+) -> list[int]:
+    """Chats with unhandled rows that no live worker holds (with `worker`, its own rows count as free;
+    with `gone`, so do the rows of a holder whose process has ended)."""
     now = now or utcnow()
     free = or_(_INBOX.c.taken_by.is_(None), _INBOX.c.taken_at < now - LEASE)
     if worker is not None:
         free = or_(free, _INBOX.c.taken_by == worker)
     with database.engine.connect() as conn:
         rows = conn.execute(
-            select(_INBOX.c.chat_id, _INBOX.c.update_id)
-            .where(_INBOX.c.handled_at.is_(None), free)
+            select(_INBOX.c.chat_id, _INBOX.c.update_id, _INBOX.c.taken_by, free.label("free"))
+            .where(_INBOX.c.handled_at.is_(None))
             .order_by(_INBOX.c.update_id)
         ).all()
-    return list(dict.fromkeys(r.chat_id for r in rows))
+    return list(dict.fromkeys(r.chat_id for r in rows if r.free or (gone is not None and gone(r.taken_by))))
 
 
 def sweep(database: Database, now: datetime | None = None) -> tuple[int, int]:

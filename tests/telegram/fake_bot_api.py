@@ -9,7 +9,7 @@ It keeps every chat as a merchant would see it (`chat(chat_id)`), and can inject
 
 Strict like Telegram: 4096-character texts and 1024-character captions (counted after the HTML
 is parsed, in UTF-16 units), well-formed HTML with Telegram's tags only, 1–64-byte callback data,
-getFile refused over 20 MB, editing a message to what it already shows, answering a callback query
+getFile refused over 20 MB, uploads over 50 MB refused with 413, editing a message to what it already shows, answering a callback query
 twice, getUpdates while a webhook is set.
 """
 
@@ -33,6 +33,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 GETFILE_LIMIT = 20 * 1024 * 1024
+UPLOAD_LIMIT = 50 * 1024 * 1024  # what Telegram takes from a bot (413 above)
 CHAT_ACTIONS = {
     "typing",
     "upload_photo",
@@ -209,11 +210,12 @@ class FakeBotAPI:
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
         self.request_times: list[float] = []
+        self.too_large: list[str] = []  # names of uploads refused with 413
 
     # --- server ----------------------------------------------------------------------------------
 
     async def start(self) -> str:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
@@ -698,6 +700,9 @@ class FakeBotAPI:
         upload = params.get(field_name)
         if not isinstance(upload, dict) or not upload.get("data"):
             raise ApiFailure(400, f"Bad Request: there is no {field_name} in the request")
+        if len(upload["data"]) > UPLOAD_LIMIT:
+            self.too_large.append(upload.get("file_name") or "")
+            raise ApiFailure(413, "Request Entity Too Large")
         caption = str(params.get("caption") or "")
         text, entities = self._formatted(caption, params.get("parse_mode"), CAPTION_LIMIT, "caption")
         self._check_markup(params.get("reply_markup"))
