@@ -272,7 +272,10 @@ class Assistant:
                 if event.update_id is not None:
                     inbox.handled_in(db, event.update_id)
                     self.applied.add(event.update_id)
-                after_others = outbox.others_pending(db, chat_id, self.outbox_worker)
+                # a polling bot is the only consumer of its updates: no other worker sends to its chats
+                after_others = self.outbox_worker != "polling" and outbox.others_pending(
+                    db, chat_id, self.outbox_worker
+                )
                 queue = [*(lead or []), *messages]
                 rows = outbox.add(
                     db,

@@ -47,7 +47,12 @@ def clean_component(name: str, limit: int = NAME_LIMIT) -> str:
     """One file or folder name made safe to extract on Windows, macOS and Linux, at most `limit` characters."""
     name = unicodedata.normalize("NFC", name)
     out = "".join(
-        "_" if ch in _FORBIDDEN or unicodedata.category(ch) in _BAD_CATEGORIES else ch for ch in name
+        ""
+        if unicodedata.category(ch) == "Cf"  # bidi controls, zero-width characters: dropped
+        else "_"
+        if ch in _FORBIDDEN or unicodedata.category(ch) in _BAD_CATEGORIES
+        else ch
+        for ch in name
     )
     out = re.sub(r"\s+", " ", re.sub(r"_{2,}", "_", out)).strip(" ._")
     if _RESERVED.match(out):

@@ -22,8 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel import Session as Db
 
@@ -114,43 +112,46 @@ class Stored:
 
 
 def store(database: Database, updates: list[dict], now: datetime | None = None) -> list[int]:
-    """Store updates of private chats not seen before (in one transaction); returns the chats with new rows.
+    """Store updates of private chats not seen before; returns the chats with new rows.
 
-    Updates from groups are not stored: the assistant keeps nothing from a group."""
+    One statement: rows whose update id is in the inbox already (another worker stored it at the
+    same moment) or among the processed updates are left out. Updates from groups are not stored:
+    the assistant keeps nothing from a group."""
     now = now or utcnow()
-    ids = [u["update_id"] for u in updates]
-    chats: list[int] = []
-    with database.session() as db:
-        conn = db.connection()
-        known = set(conn.execute(select(_INBOX.c.update_id).where(_INBOX.c.update_id.in_(ids))).scalars())
-        known |= set(
-            conn.execute(select(_PROCESSED.c.update_id).where(_PROCESSED.c.update_id.in_(ids))).scalars()
+    rows = []
+    seen: set[int] = set()
+    for data in updates:
+        who = sender(data)
+        if who.chat_type != "private" or data["update_id"] in seen:
+            continue
+        seen.add(data["update_id"])
+        rows.append((data["update_id"], who.chat_id, who.user_id, masked(data), now))
+    if not rows:
+        return []
+    with database.engine.begin() as conn:
+        dialect = conn.dialect
+        pg = dialect.name == "postgresql"
+        json_in = _INBOX.c.data.type.dialect_impl(dialect).bind_processor(dialect)
+        time_in = _INBOX.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+        params: list = []
+        for update_id, chat_id, user_id, data, received_at in rows:
+            params += [
+                update_id,
+                chat_id,
+                user_id,
+                json_in(data) if json_in else data,
+                time_in(received_at) if time_in else received_at,
+            ]
+        one = "(%s::bigint, %s::bigint, %s::bigint, %s::json, %s::timestamptz)" if pg else "(?, ?, ?, ?, ?)"
+        alias = " AS v (column1, column2, column3, column4, column5)" if pg else ""
+        sql = (
+            "INSERT INTO inbox (update_id, chat_id, user_id, data, received_at) "
+            f"SELECT column1, column2, column3, column4, column5 FROM (VALUES {', '.join([one] * len(rows))}){alias} "
+            "WHERE NOT EXISTS (SELECT 1 FROM processed_updates p WHERE p.update_id = column1) "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING chat_id"
         )
-        rows = []
-        for data in updates:
-            if data["update_id"] in known:
-                continue
-            known.add(data["update_id"])
-            who = sender(data)
-            if who.chat_type != "private":
-                continue
-            chat_id = who.chat_id
-            rows.append(
-                {
-                    "update_id": data["update_id"],
-                    "chat_id": chat_id,
-                    "user_id": who.user_id,
-                    "data": masked(data),
-                    "received_at": now,
-                }
-            )
-            if chat_id not in chats:
-                chats.append(chat_id)
-        if rows:
-            # two workers may receive the same update at once (a redelivery): the second insert is a no-op
-            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            conn.execute(insert(_INBOX).on_conflict_do_nothing(index_elements=["update_id"]), rows)
-    return chats
+        chats = [row[0] for row in conn.exec_driver_sql(sql, tuple(params))]
+    return list(dict.fromkeys(chats))
 
 
 def pending(database: Database, chat_id: int) -> list[Stored]:
@@ -170,6 +171,38 @@ def pending(database: Database, chat_id: int) -> list[Stored]:
         Stored(r.update_id, r.chat_id, r.data, r.taken_by, _utc(r.taken_at), _utc(r.received_at))
         for r in rows
     ]
+
+
+def pending_and_take(
+    database: Database, chat_id: int, worker: str, now: datetime | None = None
+) -> tuple[list[Stored], int | None]:
+    """`pending` and, in the same transaction, `take` of the oldest row when it is free and no album item
+    (the usual case: one round trip instead of two). Returns the rows and the update id taken, if any."""
+    now = now or utcnow()
+    query = select(
+        _INBOX.c.update_id,
+        _INBOX.c.chat_id,
+        _INBOX.c.data,
+        _INBOX.c.taken_by,
+        _INBOX.c.taken_at,
+        _INBOX.c.received_at,
+    ).where(_INBOX.c.chat_id == chat_id, _INBOX.c.handled_at.is_(None))
+    free = or_(_INBOX.c.taken_by.is_(None), _INBOX.c.taken_by == worker, _INBOX.c.taken_at < now - LEASE)
+    taken = None
+    with database.engine.begin() as conn:
+        rows = [
+            Stored(r.update_id, r.chat_id, r.data, r.taken_by, _utc(r.taken_at), _utc(r.received_at))
+            for r in conn.execute(query.order_by(_INBOX.c.update_id))
+        ]
+        if rows and rows[0].media_group is None:
+            first = rows[0].update_id
+            result = conn.execute(
+                update(_INBOX)
+                .where(_INBOX.c.update_id == first, _INBOX.c.handled_at.is_(None), free)
+                .values(taken_by=worker, taken_at=now)
+            )
+            taken = first if result.rowcount else None
+    return rows, taken
 
 
 def is_pending(database: Database, update_id: int) -> bool:

@@ -169,7 +169,9 @@ class Intake:
         try:
             async with lock:
                 while True:
-                    rows = await asyncio.to_thread(inbox.pending, self.database, chat_id)
+                    rows, taken = await asyncio.to_thread(
+                        inbox.pending_and_take, self.database, chat_id, self.worker
+                    )
                     if not rows:
                         return True
                     batch = rows[:1]
@@ -183,7 +185,7 @@ class Intake:
                             continue
                         batch = items
                     for row in batch:
-                        while not await self._take(row):
+                        while row.update_id != taken and not await self._take(row):
                             await asyncio.sleep(0.05)  # another worker handles it; ours come after it
                             if not await asyncio.to_thread(inbox.is_pending, self.database, row.update_id):
                                 break

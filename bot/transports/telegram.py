@@ -251,9 +251,9 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.intake.poll(self._get_updates)))
             log.info("polling mode (%s)", self.adapter.name)
         self._tasks.append(asyncio.create_task(self.intake.maintain()))
-        self._tasks.append(asyncio.create_task(self._outbox_rounds()))
         self._tasks.append(asyncio.create_task(self.reminders.run()))
         self._tasks.append(asyncio.create_task(self._retention()))
+        self._tasks.append(asyncio.create_task(self._outbox_rounds()))
 
     async def stop(self) -> None:
         for task in self._tasks:  # polling first: no update is taken after this

@@ -174,6 +174,15 @@ class SentMessage:
 
 
 @dataclass
+class _Gate:
+    event: asyncio.Event
+    after: int = 0
+    calls: int = 0
+    waiting: int = 0
+    discard: bool = False
+
+
+@dataclass
 class Injected:
     status: int = 429
     retry_after: int = 1
@@ -202,7 +211,7 @@ class FakeBotAPI:
         self._callbacks: dict[str, bool] = {}  # id -> answered
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[Injected]] = {}
-        self._paused: dict[str, asyncio.Event] = {}
+        self._paused: dict[str, _Gate] = {}
         self.pushed: dict[int, dict] = {}  # every update the merchant's side made, by id
         self.polled: list[tuple[int, list[int]]] = []  # per getUpdates call: (offset, update ids returned)
         self._webhook_queue: asyncio.Queue[dict] = asyncio.Queue()
@@ -251,14 +260,23 @@ class FakeBotAPI:
             Injected(status, retry_after, disconnect) for _ in range(times)
         )
 
-    def pause(self, method: str) -> None:
-        """Hold every call of `method` (its answer waits) until `resume(method)`."""
-        self._paused.setdefault(method, asyncio.Event())
+    def pause(self, method: str, after: int = 0) -> None:
+        """Hold every call of `method` (its answer waits) until `resume(method)`; with `after`, only the
+        calls after the first `after` from now."""
+        self._paused.setdefault(method, _Gate(asyncio.Event(), after))
 
-    def resume(self, method: str) -> None:
+    def resume(self, method: str, discard: bool = False) -> None:
+        """Let held calls go on; `discard`: drop them unapplied, as if they never reached Telegram (the
+        process that made them was killed before they got through)."""
         gate = self._paused.pop(method, None)
         if gate is not None:
-            gate.set()
+            gate.discard = discard
+            gate.event.set()
+
+    def held(self, method: str) -> int:
+        """How many calls of `method` are being held now."""
+        gate = self._paused.get(method)
+        return gate.waiting if gate is not None else 0
 
     def confirmed(self, update_id: int) -> bool:
         """A getUpdates call has moved the offset past the update: Telegram would not send it again."""
@@ -282,7 +300,17 @@ class FakeBotAPI:
         self.calls.append((method, params))
         gate = self._paused.get(method)
         if gate is not None:
-            await gate.wait()
+            gate.calls += 1
+            if gate.calls > gate.after:
+                gate.waiting += 1
+                try:
+                    await gate.event.wait()
+                finally:
+                    gate.waiting -= 1
+                if gate.discard:
+                    assert request.transport is not None
+                    request.transport.close()
+                    raise ConnectionResetError("dropped: the caller was killed")
         failures = self._failures.get(method)
         if failures:
             failure = failures.pop(0)
