@@ -159,17 +159,17 @@ def chats_waiting(
 
 def progress(database: Database, row_id: int, state: dict) -> None:
     """Record how far a row got (and renew its lease)."""
-    with database.session() as db:
-        db.connection().execute(
-            update(_OUT).where(_OUT.c.id == row_id).values(state=state, taken_at=utcnow())
-        )
+    with database.engine.begin() as conn:
+        conn.execute(update(_OUT).where(_OUT.c.id == row_id).values(state=state, taken_at=utcnow()))
 
 
 def sent(database: Database, *row_ids: int, then: tuple[int, dict] | None = None) -> None:
     """Rows sent: deleted. `then`: the state of the next row, recorded in the same transaction."""
-    with database.session() as db:
-        conn = db.connection()
-        conn.execute(delete(_OUT).where(_OUT.c.id.in_(row_ids)))
+    with database.engine.begin() as conn:
+        if len(row_ids) == 1:
+            conn.execute(delete(_OUT).where(_OUT.c.id == row_ids[0]))
+        else:
+            conn.execute(delete(_OUT).where(_OUT.c.id.in_(row_ids)))
         if then is not None:
             conn.execute(update(_OUT).where(_OUT.c.id == then[0]).values(state=then[1], taken_at=utcnow()))
 

@@ -690,7 +690,10 @@ class Bridge:
             await self.send_text(chat_id, translate(lang or "zh", CONTINUING), None)
         if message.edit is not None:
             await self._edit(chat_id, message)
-            await self._sent(message)
+            if message.queued is not None:  # deleted with the next row: an edit made again changes nothing
+                self._unmarked.add(message.queued)
+            if later is None:
+                await self._sent(message)
         elif message.documents is not None:
             await self._documents(chat_id, message, progress)
             return None
