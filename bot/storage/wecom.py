@@ -239,7 +239,8 @@ def release(db: Database, held_id: int) -> None:
 
 
 def delete_user(db: Db, user_id: int) -> None:
-    """/delete: the WeCom side of a user goes too (their WeChat id, window and held messages), in the
-    deletion's own transaction."""
-    for table in (HELD, WINDOW_TABLE, USERS):
+    """/delete: the WeCom side of a user goes too (their WeChat id and held messages), in the deletion's
+    own transaction. The window's count stays (a number and a time, nothing personal): the answer to
+    /delete is sent after this, inside that window."""
+    for table in (HELD, USERS):
         db.execute(delete(table).where(table.c.user_id == user_id))

@@ -372,3 +372,49 @@ async def test_the_privacy_notice_names_wechat(fake_wecom, tmp_path):
         assert "/export" in sent[0].text and "/delete" in sent[0].text
     finally:
         await bot.stop()
+
+
+async def test_a_file_over_wechats_limit_is_named_with_its_sha256(fake_wecom, tmp_path):
+    import hashlib
+
+    bot = await start_runtime(fake_wecom, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    user = "wmBigFileUser"
+    try:
+        fake_wecom.customer_enters(user)
+        await fake_wecom.notify()
+        await fake_wecom.wait_sent(user, 1)
+        chat_id = state.user_ids(bot.database, [user])[user]
+        big = b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024)
+        await bot.api.send_document(chat_id, "evidence-pack.zip", big, "application/zip")
+        small = b"%PDF-1.4\nsmall"
+        await bot.api.send_document(chat_id, "letter.pdf", small, "application/pdf")
+        sent = fake_wecom.to(user)
+        assert hashlib.sha256(big).hexdigest() in sent[-2].text and "20 MB" in sent[-2].text
+        assert (
+            sent[-1].msgtype == "file" and sent[-1].file_name == "letter.pdf" and sent[-1].file_data == small
+        )
+        assert "upload" in fake_wecom.calls and not any(code == 40058 for code, _ in fake_wecom.errors)
+    finally:
+        await bot.stop()
+
+
+async def test_delete_removes_the_wechat_side_too(fake_wecom, tmp_path):
+    bot = await start_runtime(fake_wecom, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    user = "wmDeleteUser"
+    try:
+        fake_wecom.customer_enters(user)
+        await fake_wecom.notify()
+        await fake_wecom.wait_sent(user, 1)
+        chat_id = state.user_ids(bot.database, [user])[user]
+        fake_wecom.customer_text(user, "/delete")
+        await fake_wecom.notify()
+        sent = await fake_wecom.wait_sent(user, 2)
+        assert "confirm" in sent[-1].menu
+        fake_wecom.customer_click(user, "confirm")
+        await fake_wecom.notify()
+        await fake_wecom.wait_sent(user, 3)
+        await asyncio.sleep(0.2)
+        assert state.external_id(bot.database, chat_id) is None
+        assert state.held_count(bot.database, chat_id) == 0
+    finally:
+        await bot.stop()

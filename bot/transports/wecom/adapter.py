@@ -126,6 +126,7 @@ class WeComApi:
         self.clock = clock or state.utcnow
         self._ids = 0
         self._lang = "zh"
+        self._externals: dict[int, str] = {}  # chat id -> WeCom external_userid
         self._fetched: dict[str, bytes] = {}  # a file downloaded early for its name, until the bridge asks
 
     # --- what the bridge calls -------------------------------------------------------------------
@@ -223,9 +224,12 @@ class WeComApi:
         await self._deliver(chat_id, kind, payload, data)
 
     async def _deliver(self, chat_id: int, kind: str, payload: dict, data: bytes | None = None) -> None:
-        touser = await asyncio.to_thread(state.external_id, self.database, chat_id)
+        touser = self._externals.get(chat_id) or await asyncio.to_thread(
+            state.external_id, self.database, chat_id
+        )
         if touser is None:
             raise common.Forbidden("no WeCom user for this chat")
+        self._externals[chat_id] = touser  # kept: the answer to /delete goes out after the mapping is gone
         if kind == "file":
             media_id = await self.client.upload(
                 str(payload["name"]), data or b"", str(payload.get("mime") or "")
