@@ -11,7 +11,7 @@ from sqlmodel import Session as Db
 
 from bot import zipparts
 from bot.reminders import Reminder
-from bot.storage import Database, inbox, outbox
+from bot.storage import Database, inbox, outbox, wecom
 from bot.storage.models import CaseRow, EvidenceBlob, EvidenceFile, ProcessedUpdate, UserRow
 from conversations.review import export
 
@@ -89,6 +89,7 @@ def delete_user(db: Db, user_id: int) -> None:
     db.execute(delete(ProcessedUpdate).where(ProcessedUpdate.user_id == user_id))
     inbox.delete_user(db, user_id)
     outbox.delete_user(db, user_id)
+    wecom.delete_user(db, user_id)
     db.execute(delete(UserRow).where(UserRow.id == user_id))
 
 

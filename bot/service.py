@@ -57,6 +57,7 @@ class Outgoing:
     after_others: bool = False  # another worker still sends earlier messages of the chat: wait for them
     queued: int | None = None
     state: dict | None = None
+    case_id: str | None = None  # the case a rendered document belongs to (the console files it by case)
 
     def body(self) -> dict:
         """The message as an outbox row stores it (JSON)."""
@@ -145,8 +146,10 @@ class Assistant:
         max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
         retention_days: int = 365,
         outbox_worker: str | None = None,
+        channel: str = "telegram",
     ):
         self.retention_days = retention_days
+        self.channel = channel
         self.outbox_worker = outbox_worker  # set: `apply` stores what it returns in the outbox
         self.applied: set[int] = set()  # outbox mode: update ids whose inbox row `apply` marked handled
         self.db = db
@@ -225,7 +228,10 @@ class Assistant:
 
     def expand(self, message: Outgoing) -> list[Outgoing]:
         """A message as sent: itself, or the chat text and files of the document it stands for."""
-        return self.render_job(message.render) if message.render is not None else [message]
+        if message.render is None:
+            return [message]
+        case_id = str(message.render.case.get("id") or "") or None
+        return [dataclasses.replace(done, case_id=case_id) for done in self.render_job(message.render)]
 
     def apply(self, event: Incoming, lead: list[Outgoing] | None = None) -> list[Outgoing]:
         """Apply one event (once, even if redelivered). Documents come back as `render` jobs, so that a
@@ -253,6 +259,7 @@ class Assistant:
                 load_case=lambda case_id: repo.load_case(db, user, case_id),
                 new_case_id=lambda: repo.new_case_id(db),
                 retention_days=self.retention_days,
+                channel=self.channel,
             )
             outcome = handle(session, event, ctx)
             actions = {r.action for r in outcome.replies if r.action}

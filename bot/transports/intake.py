@@ -59,6 +59,7 @@ class Intake:
         self.feed = feed
         self.tell = tell
         self.worker = worker
+        leases.register(worker)  # a runtime of this process: its leases are not those of a dead process
         self.retry = retry
         self.max_retry = max_retry
         self.maintenance = maintenance
@@ -238,6 +239,7 @@ class Intake:
     async def stop(self, timeout: float = 60.0) -> None:
         """Let running chat workers finish (their replies are sent); give up retrying."""
         self._stopping = True
+        leases.unregister(self.worker)
         workers = list(self._workers.values())
         if workers:
             _, late = await asyncio.wait(workers, timeout=timeout)
