@@ -186,7 +186,9 @@ class Intake:
                             continue
                         batch = items
                     for row in batch:
-                        while row.update_id != taken and not await self._take(row):
+                        tries = 0
+                        while row.update_id != taken and not await self._take(row, look=tries % 20 == 0):
+                            tries += 1
                             await asyncio.sleep(0.05)  # another worker handles it; ours come after it
                             if not await asyncio.to_thread(inbox.is_pending, self.database, row.update_id):
                                 break
@@ -209,10 +211,13 @@ class Intake:
             if not self._lock_users[chat_id]:  # forget idle chats
                 del self._lock_users[chat_id], self._locks[chat_id]
 
-    async def _take(self, row: inbox.Stored) -> bool:
-        """Lease the row; a lease held by a process that is gone is taken over at once."""
+    async def _take(self, row: inbox.Stored, look: bool = True) -> bool:
+        """Lease the row; a lease held by a process that is gone is taken over at once (`look`: find out
+        who holds it; a waiting worker looks once a second)."""
         if await asyncio.to_thread(inbox.take, self.database, row.update_id, self.worker):
             return True
+        if not look:
+            return False
         holder = await asyncio.to_thread(inbox.holder, self.database, row.update_id)
         if holder is None or not leases.gone(holder):
             return False
