@@ -13,8 +13,12 @@ import pytest
 
 from bot.documents import render_output
 from conversations.outputs import plan_outputs
-from tests.documents_support import NOW, file_text, squash
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from tests.documents_support import file_text, squash
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # the cases are set in November 2026
 HELDOUT = Path(__file__).parent / "fixtures" / "cases" / "heldout"
 CASE_FILES = sorted(HELDOUT.glob("*.json"))
 # documents the merchant keeps: the draft notice and the case id belong there
