@@ -77,6 +77,35 @@ def _no_caption(case: dict, item: dict | None) -> bool:
     return not (item or {}).get("caption")
 
 
+def _english(case: dict, item: dict | None = None) -> bool:
+    """An English-speaking merchant: Chinese letters need the Chinese name and descriptions too."""
+    return case.get("language") == "en"
+
+
+def _english_and(group_name: str, name: str) -> Condition:
+    def condition(case: dict, item: dict | None) -> bool:
+        source = item if item is not None else (case.get(group_name) or {})
+        return _english(case) and bool(source.get(name))
+
+    return condition
+
+
+def _individual_business(case: dict, item: dict | None = None) -> bool:
+    return (case.get("merchant") or {}).get("entity_type") == "individual_business"
+
+
+def _not_lost(case: dict, item: dict | None = None) -> bool:
+    return case.get("scenario") != "lost_terminal"
+
+
+def _chargeback(case: dict, item: dict | None = None) -> bool:
+    return (case.get("dispute") or {}).get("stage") in ("chargeback", "arbitration")
+
+
+def _acquirer_involved(case: dict, item: dict | None = None) -> bool:
+    return has_bank_notice(case) or bool((case.get("incident") or {}).get("reported_to_acquirer"))
+
+
 SCENARIOS = (
     ("lost_terminal", N_("My POS terminal was lost or stolen")),
     ("denied_charge", N_("A customer denies a card payment")),
@@ -101,6 +130,29 @@ POS_TYPES = (
     ("smart", N_("Smart POS")),
 )
 HOW = (("lost", N_("Lost")), ("stolen", N_("Stolen")), ("unknown", N_("Not sure")))
+ENTITY_TYPES = (
+    ("individual_business", N_("Individual business (个体工商户)")),
+    ("company", N_("Company (公司/企业)")),
+    ("individual", N_("No business licence")),
+)
+ENTRY_MODES = (
+    ("chip", N_("Chip inserted (插卡)")),
+    ("contactless", N_("Tapped (挥卡/闪付)")),
+    ("swipe", N_("Swiped (刷卡)")),
+    ("fallback", N_("Chip failed, then swiped (降级)")),
+    ("manual", N_("Card number typed in")),
+    ("unknown", N_("Not sure")),
+)
+SUPPLIES = (
+    ("goods", N_("Goods")),
+    ("service", N_("A service (meal, treatment, repair…)")),
+    ("prepaid", N_("A prepaid card, package or membership")),
+)
+DELIVERED = (
+    ("yes", N_("Yes, fully")),
+    ("partly", N_("Partly")),
+    ("no", N_("Not yet")),
+)
 TXN_TYPES = (
     ("sale", N_("Sale (消费)")),
     ("preauth_completion", N_("Pre-auth completion (预授权完成)")),
@@ -138,6 +190,8 @@ EVIDENCE_KINDS = (
     ("delivery", N_("Delivery proof")),
     ("witness", N_("Witness statement")),
     ("police_receipt", N_("Police report receipt")),
+    ("booking", N_("Booking, membership or order")),
+    ("dispute_notice", N_("The acquirer's notice")),
     ("other", N_("Other")),
 )
 
@@ -159,6 +213,17 @@ MERCHANT = Group(
             N_("Your shop's name, as printed on the slips (商户名称)?"),
             Text(max_len=100),
             N_("Merchant name"),
+        ),
+        Step(
+            "merchant.name_zh",
+            N_(
+                "Your shop's name in Chinese, as on the business licence? Letters to Chinese banks "
+                "and courts use it. /skip if it has none."
+            ),
+            Text(max_len=100),
+            N_("Name in Chinese"),
+            optional=True,
+            when=_english,
         ),
         Step(
             "merchant.merchant_no",
@@ -224,6 +289,21 @@ MERCHANT = Group(
             N_("Credit code"),
             optional=True,
         ),
+        Step(
+            "merchant.entity_type",
+            N_("Is your shop registered as an individual business (个体工商户) or a company?"),
+            Choice(ENTITY_TYPES),
+            N_("Registered as"),
+            optional=True,
+        ),
+        Step(
+            "merchant.operator_name",
+            N_("The operator's name (经营者) on the business licence?"),
+            Text(max_len=50),
+            N_("Operator"),
+            optional=True,
+            when=_individual_business,
+        ),
     ),
 )
 
@@ -244,6 +324,14 @@ INCIDENT = Group(
             N_("Noticed missing"),
         ),
         Step("incident.place", N_("Where was it lost?"), Text(max_len=200), N_("Place"), optional=True),
+        Step(
+            "incident.place_zh",
+            N_("The same place in Chinese, for the police and the acquirer?"),
+            Text(max_len=200),
+            N_("Place in Chinese"),
+            optional=True,
+            when=_english_and("incident", "place"),
+        ),
         Step("incident.how", N_("Was it lost or stolen?"), Choice(HOW), N_("Lost or stolen")),
         Step(
             "incident.reported_to_acquirer",
@@ -256,6 +344,14 @@ INCIDENT = Group(
             N_("The provider's ticket number for the report?"),
             Reference(),
             N_("Provider ticket"),
+            optional=True,
+            when=_incident("reported_to_acquirer"),
+        ),
+        Step(
+            "incident.frozen_at",
+            N_("When did you report it and ask for the freeze? (charges after that are the provider's to explain)"),
+            DateTime(after="incident.lost_at"),
+            N_("Freeze reported"),
             optional=True,
             when=_incident("reported_to_acquirer"),
         ),
@@ -362,10 +458,48 @@ TXN = Group(
             optional=True,
         ),
         Step(
+            "txn.goods_zh",
+            N_("The same in Chinese, for the Chinese letters?"),
+            Text(max_len=300),
+            N_("Goods in Chinese"),
+            optional=True,
+            when=_english_and("txn", "goods"),
+        ),
+        Step(
+            "txn.supply",
+            N_("Was the payment for goods, a service, or a prepaid package?"),
+            Choice(SUPPLIES),
+            N_("Paid for"),
+            optional=True,
+            when=_not_lost,
+        ),
+        Step(
+            "txn.delivered",
+            N_("Were the goods or the service fully provided?"),
+            Choice(DELIVERED),
+            N_("Provided"),
+            optional=True,
+            when=_not_lost,
+        ),
+        Step(
             "txn.signed",
             N_("Does the slip carry the cardholder's signature (paper or electronic)?"),
             YesNo(),
             N_("Signed"),
+            optional=True,
+        ),
+        Step(
+            "txn.entry_mode",
+            N_("How was the card read? The slip prints it beside the card number (/C chip, /S swipe…)."),
+            Choice(ENTRY_MODES),
+            N_("Card read by"),
+            optional=True,
+        ),
+        Step(
+            "txn.pin_verified",
+            N_("Did the cardholder enter the PIN (凭密)?"),
+            YesNo(),
+            N_("PIN entered"),
             optional=True,
         ),
     ),
@@ -391,6 +525,14 @@ CUSTOMER = Group(
             Phone(),
             N_("Phone"),
             optional=True,
+        ),
+        Step(
+            "customer.address",
+            N_("An address where a letter would reach them (home or delivery address), if you know it?"),
+            Text(max_len=200),
+            N_("Address"),
+            optional=True,
+            when=_not_lost,
         ),
         Step("customer.claim", N_("What does the customer (cardholder) claim?"), Choice(CLAIMS), N_("Claim")),
         Step(
@@ -444,6 +586,33 @@ DISPUTE = Group(
             N_("Case number"),
             optional=True,
             when=has_bank_notice,
+        ),
+        Step(
+            "dispute.reason_code",
+            N_("The reason code or reason the notice gives (e.g. 4837 非持卡人本人交易)?"),
+            Text(max_len=200),
+            N_("Reason"),
+            optional=True,
+            when=has_bank_notice,
+        ),
+        Step(
+            "dispute.debited",
+            N_("Has the disputed amount already been taken from your settlement (已扣款)?"),
+            YesNo(),
+            N_("Already debited"),
+            optional=True,
+            when=_chargeback,
+        ),
+        Step(
+            "dispute.acquirer_problem",
+            N_(
+                "Did the acquirer handle anything wrongly (no written notice, no answer, money taken "
+                "without explanation…)? Say what, or /skip."
+            ),
+            Text(max_len=1000),
+            N_("Acquirer's handling"),
+            optional=True,
+            when=_acquirer_involved,
         ),
     ),
 )

@@ -176,7 +176,7 @@ def _reason_point(reason_code: object, claim: object) -> str:
 
 def _contract(sales: list[dict]) -> str:
     """service, goods, prepaid or mixed: decides the cause of action and what is claimed (§5a)."""
-    supplies = {t["supply"] for t in sales if t["supply"]}
+    supplies = {txn["supply"] for txn in sales if txn["supply"]}
     if not supplies:
         return "unknown"
     return supplies.pop() if len(supplies) == 1 else "mixed"
@@ -228,13 +228,13 @@ def build(case: dict, lang: str, now: datetime) -> dict:
     lost = is_lost_terminal(case)
 
     raw_txns = items(case, "txn")
-    txns = [_txn(i, t, lang) for i, t in enumerate(raw_txns)]
-    sales_ids = {id(t) for t in sales_txns(case)}
-    loss_ids = {id(t) for t in loss_txns(case)}
-    sales = [t for t, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
-    loss = [t for t, raw in zip(txns, raw_txns, strict=True) if id(raw) in loss_ids]
-    for t, raw in zip(txns, raw_txns, strict=True):
-        t["after_freeze"] = after_freeze(case, raw)
+    txns = [_txn(i, one, lang) for i, one in enumerate(raw_txns)]
+    sales_ids = {id(one) for one in sales_txns(case)}
+    loss_ids = {id(one) for one in loss_txns(case)}
+    sales = [one for one, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
+    loss = [one for one, raw in zip(txns, raw_txns, strict=True) if id(raw) in loss_ids]
+    for txn, raw in zip(txns, raw_txns, strict=True):
+        txn["after_freeze"] = after_freeze(case, raw)
     if lang == "zh" and merchant.get("name_zh"):  # a Chinese paper names the shop as registered
         merchant["name"] = merchant["name_zh"]
     acquirer_typed = merchant.get("acquirer")
@@ -322,7 +322,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "debited": debited(case),
         "identified": customer_identified(case),
         "links": sorted(kinds & {"booking", "chat", "invoice", "delivery"}),
-        "after_freeze": [t for t in loss if t["after_freeze"]],
+        "after_freeze": [txn for txn in loss if txn["after_freeze"]],
         "incident": incident,
         "txns": txns,
         "sales": sales,
@@ -351,7 +351,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
 
 
 def _dates(case: dict, raw_txns: list[dict], today: date, lang: str) -> dict:
-    txn_days = [d for d in (_day(t.get("datetime")) for t in raw_txns) if d]
+    txn_days = [d for d in (_day(one.get("datetime")) for one in raw_txns) if d]
     incident = group(case, "incident")
     dispute = group(case, "dispute")
     if is_lost_terminal(case):
