@@ -543,6 +543,14 @@ CUSTOMER = Group(
             optional=True,
         ),
         Step(
+            "customer.statement_zh",
+            N_("The same in Chinese, for the Chinese letters?"),
+            Text(max_len=2000),
+            N_("Statement in Chinese"),
+            optional=True,
+            when=_english_and("customer", "statement"),
+        ),
+        Step(
             "customer.channel",
             N_("How are they disputing it?"),
             Choice(CHANNELS),
@@ -613,6 +621,14 @@ DISPUTE = Group(
             N_("Acquirer's handling"),
             optional=True,
             when=_acquirer_involved,
+        ),
+        Step(
+            "dispute.acquirer_problem_zh",
+            N_("The same in Chinese, for the report to the People's Bank?"),
+            Text(max_len=1000),
+            N_("In Chinese"),
+            optional=True,
+            when=_english_and("dispute", "acquirer_problem"),
         ),
     ),
 )

@@ -63,6 +63,7 @@ def test_shared_denied_charge_case_json(tmp_path):
         "reason_code": None,
         "debited": None,
         "acquirer_problem": None,
+        "acquirer_problem_zh": None,
     }
     assert {"entity_type", "operator_name", "name_zh"} <= set(case["merchant"])
     assert "address" in case["customer"]

@@ -17,13 +17,14 @@ Chinese.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from bot.documents import context as case_context
@@ -80,11 +81,18 @@ def _finalize(value: object) -> object:
     return value if isinstance(value, Markup) else Markup(markup.literal(value))
 
 
-def _quoted(value: object) -> object:
-    """The merchant's own words, framed as a quotation: 地点：“店里收银台，后门被撬了”."""
+@pass_context
+def _quoted(context, value: object) -> object:
+    """The merchant's own words, framed as a quotation: 地点：“店里收银台，后门被撬了”.
+
+    In a Chinese paper, words typed in English (an English-speaking merchant's) are marked as
+    such, so that a Chinese translation is added before it is sent.
+    """
     if value is None or value == "":
         return value
     text = str(value).strip().strip("“”\"'「」")
+    if context.get("lang") == "zh" and re.search(r"[A-Za-z]{3}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+        return f"“{text}”（英文原文，请补充中文译文）"
     return f"“{text}”"
 
 

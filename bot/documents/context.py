@@ -224,6 +224,8 @@ def build(case: dict, lang: str, now: datetime) -> dict:
     merchant = _fields(group(case, "merchant"), MERCHANT_FIELDS)
     incident_raw = group(case, "incident")
     customer = _fields(group(case, "customer"), CUSTOMER_FIELDS)
+    if lang == "zh" and customer.get("statement_zh"):  # an English-speaking merchant's words, in Chinese
+        customer["statement"] = customer["statement_zh"]
     dispute_raw = group(case, "dispute")
     lost = is_lost_terminal(case)
 
@@ -277,7 +279,10 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "reason_code": clean(dispute_raw.get("reason_code")),
         "point": _reason_point(dispute_raw.get("reason_code"), customer.get("claim")),
         "debited": dispute_raw.get("debited") if isinstance(dispute_raw.get("debited"), bool) else None,
-        "acquirer_problem": clean(acquirer_problem(case)) or None,
+        "acquirer_problem": clean(
+            dispute_raw.get("acquirer_problem_zh") if lang == "zh" and dispute_raw.get("acquirer_problem_zh") else acquirer_problem(case)
+        )
+        or None,
     }
 
     incident = {
