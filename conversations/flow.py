@@ -349,7 +349,9 @@ INCIDENT = Group(
         ),
         Step(
             "incident.frozen_at",
-            N_("When did you report it and ask for the freeze? (charges after that are the provider's to explain)"),
+            N_(
+                "When did you report it and ask for the freeze? (charges after that are the provider's to explain)"
+            ),
             DateTime(after="incident.lost_at"),
             N_("Freeze reported"),
             optional=True,

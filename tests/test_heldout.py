@@ -7,15 +7,14 @@ Chinese file of each says and must not say.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.documents import render_output
 from conversations.outputs import plan_outputs
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from tests.documents_support import file_text, squash
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # the cases are set in November 2026

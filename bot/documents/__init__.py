@@ -91,7 +91,11 @@ def _quoted(context, value: object) -> object:
     if value is None or value == "":
         return value
     text = str(value).strip().strip("“”\"'「」")
-    if context.get("lang") == "zh" and re.search(r"[A-Za-z]{3}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+    if (
+        context.get("lang") == "zh"
+        and re.search(r"[A-Za-z]{3}", text)
+        and not re.search(r"[\u4e00-\u9fff]", text)
+    ):
         return f"“{text}”（英文原文，请补充中文译文）"
     return f"“{text}”"
 

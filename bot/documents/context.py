@@ -23,7 +23,6 @@ from conversations.outputs import (
     customer_named,
     debited,
     denies_paying,
-    dispute_open,
     evidence_weak,
     group,
     is_lost_terminal,
@@ -158,7 +157,10 @@ def _reason_point(reason_code: object, claim: object) -> str:
     """
     text = reason_code if isinstance(reason_code, str) else ""
     for point, words in (
-        ("identity", ("非持卡人", "非本人", "未授权", "欺诈", "盗刷", "not authori", "fraud", "not the cardholder")),
+        (
+            "identity",
+            ("非持卡人", "非本人", "未授权", "欺诈", "盗刷", "not authori", "fraud", "not the cardholder"),
+        ),
         ("not_received", ("未收到", "未提供", "未交付", "not received", "not provided")),
         ("duplicate", ("重复", "duplicate")),
         ("amount", ("金额", "amount")),
@@ -215,7 +217,9 @@ def _total(txns: list[dict], lang: str) -> dict:
         "text": fmt_money(total, lang),
         "upper": _upper(total) if lang == "zh" else None,
         # courts and lawyers write amounts as 人民币 … 元 (the 2025 model complaints)
-        "rmb": (f"人民币{total:,.2f}元" if lang == "zh" else f"RMB {total:,.2f}") if total is not None else None,
+        "rmb": (f"人民币{total:,.2f}元" if lang == "zh" else f"RMB {total:,.2f}")
+        if total is not None
+        else None,
     }
 
 
@@ -280,7 +284,9 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "point": _reason_point(dispute_raw.get("reason_code"), customer.get("claim")),
         "debited": dispute_raw.get("debited") if isinstance(dispute_raw.get("debited"), bool) else None,
         "acquirer_problem": clean(
-            dispute_raw.get("acquirer_problem_zh") if lang == "zh" and dispute_raw.get("acquirer_problem_zh") else acquirer_problem(case)
+            dispute_raw.get("acquirer_problem_zh")
+            if lang == "zh" and dispute_raw.get("acquirer_problem_zh")
+            else acquirer_problem(case)
         )
         or None,
     }
@@ -289,7 +295,9 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "lost_at": fmt_date(incident_raw.get("lost_at"), lang),
         "discovered_at": fmt_date(incident_raw.get("discovered_at"), lang),
         "place": clean(
-            incident_raw.get("place_zh") if lang == "zh" and incident_raw.get("place_zh") else incident_raw.get("place")
+            incident_raw.get("place_zh")
+            if lang == "zh" and incident_raw.get("place_zh")
+            else incident_raw.get("place")
         ),
         "frozen_at": fmt_date(incident_raw.get("frozen_at"), lang),
         "how": incident_raw.get("how") or "unknown",

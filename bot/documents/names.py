@@ -12,7 +12,14 @@ import re
 # registered name -> the short forms and spellings merchants use
 _REGISTERED = {
     "拉卡拉支付股份有限公司": ("拉卡拉", "拉卡拉支付", "lakala", "lakala payment"),
-    "银联商务股份有限公司": ("银联商务", "银商", "ums", "chinaums", "china ums", "unionpay merchant services"),
+    "银联商务股份有限公司": (
+        "银联商务",
+        "银商",
+        "ums",
+        "chinaums",
+        "china ums",
+        "unionpay merchant services",
+    ),
     "通联支付网络服务股份有限公司": ("通联", "通联支付", "allinpay"),
     "随行付支付有限公司": ("随行付", "vbill"),
     "汇付天下有限公司": ("汇付", "汇付天下", "huifu", "chinapnr"),
