@@ -182,12 +182,12 @@ def partly_disputed(case: dict) -> bool:
     """Only part of the money is in question: a wrong amount, or a service supplied in part."""
     if group(case, "customer").get("claim") == "amount_wrong":
         return True
-    return any(t.get("delivered") == "partly" for t in sales_txns(case))
+    return any(txn.get("delivered") == "partly" for txn in sales_txns(case))
 
 
 def nothing_supplied(case: dict) -> bool:
     sales = sales_txns(case)
-    return bool(sales) and all(t.get("delivered") == "no" for t in sales)
+    return bool(sales) and all(txn.get("delivered") == "no" for txn in sales)
 
 
 def acquirer_problem(case: dict) -> str:
