@@ -66,6 +66,40 @@ def ask(turn: Turn, slot: Slot) -> None:
     turn.say("\n".join(lines), choices, asks=step.field, item=slot.item)
 
 
+def offered_controls(turn: Turn) -> set[str]:
+    """The control buttons (`skip`, `done`, `keep`, `confirm`…) the current screen offers, for typed words."""
+    session = turn.session
+    mode = session.conv.get("mode")
+    if session.case is None or mode in (None, "idle"):
+        return set()
+    if mode == "review":
+        return {"confirm", "cancel", "back"}
+    if mode == "edit_list":
+        return {"back"}
+    if mode == "done":
+        return {"output:all"}
+    slot = next_slot(session)
+    if slot is None:
+        return set()
+    step, offered = slot.step, set()
+    group = GROUPS_BY_ID.get(step.group)
+    if (
+        value_of(session.case, step, slot.item) is not None
+        and step is not PROFILE_STEP
+        and not step.kind.accepts_file
+    ):
+        offered.add("keep")
+    if step.optional:
+        offered.add("skip")
+    if (
+        group is not None
+        and group.repeat
+        and ((step is group.steps[0] and slot.item >= group.min_items) or step.kind.accepts_file)
+    ):
+        offered.add("done")
+    return offered
+
+
 def show_review(turn: Turn) -> None:
     case = turn.session.case or {}
     text = review.summary(case, turn.lang)
