@@ -31,6 +31,10 @@ NO_WORDS = {
 }  # fmt: skip
 
 
+_YES = {norm(w) for w in YES_WORDS}
+_NO = {norm(w) for w in NO_WORDS}
+
+
 @dataclass(frozen=True)
 class Kind:
     accepts_file = False
@@ -145,14 +149,12 @@ class YesNo(Kind):
 
     def matches(self, text: str) -> list[str]:
         typed = norm(text)
-        return ["yes"] if typed in YES_WORDS else ["no"] if typed in NO_WORDS else []
+        return ["yes"] if typed in _YES else ["no"] if typed in _NO else []
 
     def parse(self, text, ctx, case, item):
-        typed = norm(text)
-        if typed in YES_WORDS:
-            return Valid(True)
-        if typed in NO_WORDS:
-            return Valid(False)
+        found = self.matches(text)
+        if found:
+            return Valid(found[0] == "yes")
         return Invalid(N_("Please answer yes or no (press a button)."))
 
     def show(self, value, lang):
