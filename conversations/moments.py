@@ -67,7 +67,8 @@ _TRAD = str.maketrans(
         "約": "约",
         "內": "内",
         "曆": "历",
-        "晚": "晚",
+        "現": "现",
+        "當": "当",
     }
 )
 _ZERO_WIDTH = dict.fromkeys(
@@ -285,7 +286,9 @@ _EN_24 = re.compile(r"(?<![\d/.:])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(
 _EN_AT = re.compile(
     r"\b(?:at|@)\s*(?P<h>\d{1,2})(?:\s*o'?clock)?\b(?![:/.\-]\d)|\b(?P<h2>\d{1,2})\s*o'?clock\b"
 )
-_EN_PAST = re.compile(r"\b(?P<k>half|quarter)\s+(?P<w>past|after|to)\s+(?P<h>\d{1,2})\b")
+_EN_PAST = re.compile(
+    r"\b(?P<k>half|quarter)\s+(?P<w>past|after|to)\s+(?P<h>\d{1,2})\b(?:\s*(?P<p>a\.m\.|p\.m\.|am|pm)\b)?"
+)
 _EN_PERIOD = re.compile(
     r"\b(?:in the\s+|this\s+|at\s+)?(?P<w>morning|afternoon|evening|night|noon|midday|midnight|tonight)\b"
 )
@@ -315,6 +318,14 @@ def _take_time(s: str, bits: _Bits, zh: bool) -> str | Impossible:
             return bad
         bits.period = period
         return _cut(s, m)
+    if not zh and (m := _EN_PAST.search(s)):
+        hour, minute = int(m["h"]), 30 if m["k"] == "half" else 15
+        if m["w"] == "to":
+            hour, minute = hour - 1, 45
+        bits.hour_ambiguous = not m["p"]
+        bad = _set_time(bits, _hour24(hour, _period_of(m["p"])), minute)
+        rest = _cut(s, m)
+        return bad or _period_near(rest, bits) or rest
     if m := _EN_CLOCK.search(s):
         hour = int(m["h"])
         if hour > 12 or hour == 0:
@@ -331,14 +342,6 @@ def _take_time(s: str, bits: _Bits, zh: bool) -> str | Impossible:
         if p := _period_near(rest, bits):
             rest = p
         return rest
-    if not zh and (m := _EN_PAST.search(s)):
-        hour, minute = int(m["h"]), 30 if m["k"] == "half" else 15
-        if m["w"] == "to":
-            hour, minute = hour - 1, 45
-        bits.hour_ambiguous = True
-        bad = _set_time(bits, hour, minute)
-        rest = _cut(s, m)
-        return bad or _period_near(rest, bits) or rest
     if not zh and (m := _EN_AT.search(s)):
         hour = int(m["h"] or m["h2"])
         bad = _set_time(bits, hour, 0)
@@ -403,9 +406,10 @@ _ZH_RANGE = re.compile(r"(?<=[号日\d])\s*(?:至|到|~|～|—|–|-)\s*(?=\d{1
 _EN_RANGE = re.compile(r"\s(?:to|until|till|through|thru|-|–|—|~)\s|\bbetween\b|\band\b")
 
 
-def _strip_by(s: str) -> str:
-    """`12月5号前` (by 5 Dec) loses its 前; `3天前` (3 days ago) keeps it."""
-    return re.sub(r"(?<=[号日\d])\s*(?:之前|以前|前)\s*$", "", s)
+def _strip_by(s: str, prefer: str) -> str:
+    """`12月5号前` (by 5 Dec) loses its 前; `3天前` (3 days ago) keeps it, and so does `2日前` in the past."""
+    by = r"(?<=[号\d])" if prefer == "past" else r"(?<=[号日\d])"
+    return re.sub(by + r"\s*(?:之前|以前|前)\s*$", "", s)
 
 
 def _keep_start(s: str, zh: bool) -> str:
@@ -437,7 +441,7 @@ _ZH_AGO = re.compile(
 _ZH_AGO_FRONT = re.compile(r"^(?P<dir>前|上)\s*(?P<n>\d+|几|两)\s*(?P<u>天|日)$")
 _EN_AGO = re.compile(
     rf"(?:\bin\s+)?\b(?P<n>\d+|{_NUMBER_RE})\s*(?P<u>minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|years?|yrs?)"
-    r"(?:\s+(?P<dir>ago|back|earlier|before|later|from\s+now|after|hence))?\b"
+    r"(?:\s+(?P<dir>ago|back|earlier|before|later|from\s+now|from\s+today|after|hence))?\b"
 )
 _EN_UNIT_CODES = (("min", "m"), ("h", "h"), ("d", "d"), ("w", "w"), ("mo", "M"), ("y", "y"))
 _UNIT_ZH = {"分钟": "m", "分": "m", "小时": "h", "钟头": "h", "钟": "h", "天": "d", "日": "d", "周": "w", "星期": "w", "礼拜": "w", "月": "M", "年": "y"}  # fmt: skip
@@ -477,7 +481,7 @@ def _year(raw: str, now: datetime) -> int:
     y = int(raw)
     if y >= 100:
         return y
-    return 2000 + y if 2000 + y <= now.year + 1 else 1900 + y
+    return 2000 + y if 2000 + y <= now.year + 20 else 1900 + y
 
 
 def _take_date(s: str, bits: _Bits, zh: bool, lang: str, now: datetime) -> str | Impossible | None:
@@ -582,6 +586,14 @@ def _take_relative(s: str, bits: _Bits, zh: bool, now: datetime) -> str:
             bits.week_shift = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1, "下下": 2}.get(pre)
             return _cut(s, m)
         return s
+    m = _EN_AGO.search(s)
+    if m and (m["dir"] or m.group(0).startswith("in")):
+        raw = m["n"]
+        n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+        code = next(c for prefix, c in _EN_UNIT_CODES if m["u"].startswith(prefix))
+        sign = -1 if (m["dir"] or "") in ("ago", "back", "earlier", "before") else 1
+        _shift(bits, now, code, sign * n)
+        return _cut(s, m)
     for pattern, shift in _EN_REL_DAY:
         if m := re.search(pattern, s):
             bits.day_shift = shift
@@ -591,14 +603,6 @@ def _take_relative(s: str, bits: _Bits, zh: bool, now: datetime) -> str:
                 bits.period = bits.period or "am"
             s = _cut(s, m)
             break
-    m = _EN_AGO.search(s)
-    if m and (m["dir"] or m.group(0).startswith("in")):
-        raw = m["n"]
-        n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
-        code = next(c for prefix, c in _EN_UNIT_CODES if m["u"].startswith(prefix))
-        sign = -1 if (m["dir"] or "") in ("ago", "back", "earlier", "before") else 1
-        _shift(bits, now, code, sign * n)
-        return _cut(s, m)
     if m := _EN_WEEKDAY.search(s):
         bits.weekday = _WEEKDAYS[m["d"]]
         pre = m["pre"]
@@ -681,19 +685,6 @@ def _resolve_day(
     today = now.date()
     if bits.day_shift is not None and bits.month is None and bits.weekday is None:
         return today + timedelta(days=bits.day_shift)
-    if bits.weekday is not None:
-        if (
-            bits.week_shift is not None
-        ):  # 上周五, 这周三, 下下周一, this Friday: a calendar week (Monday first)
-            monday = today - timedelta(days=today.weekday()) + timedelta(weeks=bits.week_shift)
-            return monday + timedelta(days=bits.weekday)
-        direction = bits.weekday_dir or (1 if prefer == "future" else -1)
-        if direction < 0:
-            found = ceiling - timedelta(days=(ceiling.weekday() - bits.weekday) % 7)
-            return found - timedelta(days=7) if bits.weekday_strict and found == today else found
-        start = max(since, today) if not bits.weekday_dir else today
-        ahead = (bits.weekday - start.weekday()) % 7
-        return start + timedelta(days=ahead or (7 if bits.weekday_strict else 0))
     if bits.month_shift is not None and bits.month is None:
         if bits.day is None:
             return None
@@ -713,6 +704,19 @@ def _resolve_day(
                     return found
             year, month = _month_add(year, month, step)
         return None
+    if bits.weekday is not None and bits.month is None:  # a date typed with its weekday: the date wins
+        if (
+            bits.week_shift is not None
+        ):  # 上周五, 这周三, 下下周一, this Friday: a calendar week (Monday first)
+            monday = today - timedelta(days=today.weekday()) + timedelta(weeks=bits.week_shift)
+            return monday + timedelta(days=bits.weekday)
+        direction = bits.weekday_dir or (1 if prefer == "future" else -1)
+        if direction < 0:
+            found = ceiling - timedelta(days=(ceiling.weekday() - bits.weekday) % 7)
+            return found - timedelta(days=7) if bits.weekday_strict and found == today else found
+        start = max(since, today) if not bits.weekday_dir else today
+        ahead = (bits.weekday - start.weekday()) % 7
+        return start + timedelta(days=ahead or (7 if bits.weekday_strict else 0))
     if bits.month is None:
         return None
     if bits.day is None:
@@ -831,7 +835,8 @@ def read(
     s = _ORDINAL_RE.sub(lambda m: str(_ORDINAL_WORDS[m.group(1)]), s)
     bits.ordinal = bool(re.search(r"\d(?:st|nd|rd|th)\b", s)) or bool(re.search(r"\bthe\s+\d", s))
     s = re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", s)
-    s = _strip_by(_keep_start(s, cjk))
+    s = re.sub(r"(?<=\d)\s*o'?clock\s*(?=a\.?m\.?|p\.?m\.?)", " ", s)  # 3 o'clock pm
+    s = _strip_by(_keep_start(s, cjk), prefer)
     taken = _take_offset(s, bits)
     if isinstance(taken, Impossible):
         return taken
@@ -844,6 +849,7 @@ def read(
         return taken
     if (
         not cjk
+        and not bits.ordinal
         and bits.hour is None
         and (bits.day_shift is not None or bits.weekday is not None or bits.period)
     ):
