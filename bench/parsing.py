@@ -19,7 +19,11 @@ from zoneinfo import ZoneInfo
 from conversations.moments import Impossible, Parsed, read
 
 DATA = Path(__file__).resolve().parent / "data"
-SETS = {"dev": DATA / "moments-dev.tsv", "heldout": DATA / "moments-heldout.tsv"}
+SETS = {
+    "dev": DATA / "moments-dev.tsv",
+    "heldout": DATA / "moments-heldout.tsv",
+    "heldout2": DATA / "moments-heldout-2.tsv",
+}
 
 
 @dataclass(frozen=True)

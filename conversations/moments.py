@@ -325,7 +325,7 @@ def _take_time(s: str, bits: _Bits, zh: bool) -> str | Impossible:
         bits.hour_ambiguous = not m["p"]
         bad = _set_time(bits, _hour24(hour, _period_of(m["p"])), minute)
         rest = _cut(s, m)
-        return bad or _period_near(rest, bits) or rest
+        return bad or _or(_period_near(rest, bits), rest)
     if m := _EN_CLOCK.search(s):
         hour = int(m["h"])
         if hour > 12 or hour == 0:
@@ -338,10 +338,7 @@ def _take_time(s: str, bits: _Bits, zh: bool) -> str | Impossible:
         bad = _set_time(bits, int(m["h"]), int(m["m"]), int(m["s"] or 0))
         if bad:
             return bad
-        rest = _cut(s, m)
-        if p := _period_near(rest, bits):
-            rest = p
-        return rest
+        return _or(_period_near(_cut(s, m), bits), _cut(s, m))
     if not zh and (m := _EN_AT.search(s)):
         hour = int(m["h"] or m["h2"])
         bad = _set_time(bits, hour, 0)
@@ -350,7 +347,7 @@ def _take_time(s: str, bits: _Bits, zh: bool) -> str | Impossible:
         if 1 <= hour <= 11:
             bits.hour_ambiguous = True
         rest = _cut(s, m)
-        return _period_near(rest, bits) or rest
+        return _or(_period_near(rest, bits), rest)
     if zh and (m := _ZH_PERIOD_ONLY.search(s)):
         bits.period = _period_of(m.group(1))
         if m.group(1) == "中午":
@@ -367,6 +364,10 @@ def _take_time(s: str, bits: _Bits, zh: bool) -> str | Impossible:
         bits.period = _period_of(word)
         return _cut(s, m)
     return s
+
+
+def _or(found: str | None, default: str) -> str:
+    return default if found is None else found
 
 
 def _period_near(rest: str, bits: _Bits) -> str | None:
@@ -420,6 +421,9 @@ def _keep_start(s: str, zh: bool) -> str:
             return s[: m.start()].strip()
         return s
     s = re.sub(r"^\s*between\s+", "", s)
+    s = re.sub(
+        rf"\b({_MONTH_RE})\.?\s*(\d{{1,2}})\s*[-–~]\s*\d{{1,2}}\b(?![-/.:\d])", r"\1 \2", s
+    )  # July 13-15
     m = _EN_RANGE.search(s)
     if m and m.start() > 0 and re.search(r"\d|" + _MONTH_RE, s[: m.start()]):
         return s[: m.start()].strip()
