@@ -208,6 +208,7 @@ class _Bits:
     offset: timezone | None = None
     ordinal: bool = False  # `the 22nd`: a lone number is a day
     weekday_dir: int = 0  # English `last` (-1) / `next` (+1) before a weekday
+    month_end: bool = False  # 月底, end of the month: its last day
 
 
 _PM_WORDS = ("下午", "晚上", "晚间", "傍晚", "夜里", "夜间", "深夜", "晚", "夜", "pm", "afternoon", "evening", "tonight", "night")  # fmt: skip
@@ -277,12 +278,13 @@ _ZH_PERIOD = "凌晨|清晨|早上|早晨|上午|中午|午间|下午|傍晚|晚
 _ZH_TIME = re.compile(
     rf"(?P<p>{_ZH_PERIOD})?\s*(?P<h>\d{{1,2}})\s*(?:点钟|点|时|:)\s*"
     r"(?:(?P<half>半)|(?P<q>[13])刻|(?P<m>\d{1,2})\s*分?)?(?:\s*:\s*(?P<s>\d{1,2})|\s*(?P<s2>\d{1,2})\s*秒)?"
+    r"(?:\s*多)?"
 )
 _ZH_PERIOD_ONLY = re.compile(rf"({_ZH_PERIOD})")
 _EN_CLOCK = re.compile(
-    r"(?<![\d/.-])(?P<h>\d{1,2})(?::(?P<m>\d{2})(?::(?P<s>\d{2}))?)?\s*(?P<p>a\.m\.|p\.m\.|am|pm|a|p)\b"
+    r"(?<![\d/.-])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2})(?::(?P<s>\d{2}))?)?\s*(?P<p>a\.m\.|p\.m\.|am|pm|a|p)\b"
 )
-_EN_24 = re.compile(r"(?<![\d/.:])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?![\d:])")
+_EN_24 = re.compile(r"(?<![\d/.:])(?P<h>\d{1,2})(?::|h(?=\d\d))(?P<m>\d{2})(?::(?P<s>\d{2}))?(?![\d:])")
 _EN_AT = re.compile(
     r"\b(?:at|@)\s*(?P<h>\d{1,2})(?:\s*o'?clock)?\b(?![:/.\-]\d)|\b(?P<h2>\d{1,2})\s*o'?clock\b"
 )
@@ -409,7 +411,11 @@ _EN_RANGE = re.compile(r"\s(?:to|until|till|through|thru|-|–|—|~)\s|\bbetwee
 
 def _strip_by(s: str, prefer: str) -> str:
     """`12月5号前` (by 5 Dec) loses its 前; `3天前` (3 days ago) keeps it, and so does `2日前` in the past."""
-    by = r"(?<=[号\d])" if prefer == "past" else r"(?<=[号日\d])"
+    by = (
+        r"(?<=[号底末\d])"
+        if prefer == "past" and not re.search(r"月\s*\d{1,2}\s*日", s)
+        else r"(?<=[号日底末\d])"
+    )
     return re.sub(by + r"\s*(?:之前|以前|前)\s*$", "", s)
 
 
@@ -462,6 +468,20 @@ _MD = re.compile(r"(?<![\d:])(?P<a>\d{1,2})\s*[-/.]\s*(?P<b>\d{1,2})(?![\d:])")
 _EN_MONTH_DAY = re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s*(?P<d>\d{{1,2}})?(?:\s*,?\s*(?P<y>\d{{4}}))?\b")
 _EN_DAY_MONTH = re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})\s*(?P<mon>{_MONTH_RE})\b\.?(?:\s*,?\s*(?P<y>\d{{4}}))?")
 _EN_WEEKDAY = re.compile(rf"\b(?:(?P<pre>last|past|this|next|coming|on)\s+)?(?P<d>{_WEEKDAY_RE})\b\.?")
+_EN_WEEK_OF = re.compile(
+    rf"\b(?:(?P<w1>last|next|this)\s+week(?:'s)?\s+(?:on\s+)?(?P<d1>{_WEEKDAY_RE})"
+    rf"|(?P<d2>{_WEEKDAY_RE})\.?\s+(?:of\s+|in\s+)?(?P<w2>last|next|this)\s+week)\b"
+)
+_ZH_MONTH_END = re.compile(r"(?:(?P<m>\d{1,2})|(?P<w>上个?|下个?|本|这个?))?\s*月\s*(?:底|末|最后一天)")
+_EN_MONTH_END = re.compile(
+    rf"\b(?:the\s+)?(?:end|last\s+day)\s+(?:of\s+)?(?:the\s+|this\s+)?(?:(?P<w>next|last)\s+month|month|(?P<mon>{_MONTH_RE}))\b|\beom\b"
+)
+_ZH_WITHIN = re.compile(
+    r"^(?:收到(?:通知)?后|通知后|之后)?\s*(?P<n>\d+)\s*个?\s*(?P<u>工作日|天|日)\s*(?:之内|以内|内)$"
+)
+_EN_WITHIN = re.compile(
+    rf"^(?:within|in the next|inside)\s+(?P<n>\d+|{_NUMBER_RE})\s+(?P<u>business\s+|working\s+)?days?$"
+)
 _EN_DAY_ALONE = re.compile(r"^(?P<d>\d{1,2})$")
 _EN_REL_MONTH = re.compile(r"\b(?P<w>last|this|next)\s+month\b")
 _ZH_REL_MONTH = re.compile(r"(?P<w>上个?月|这个?月|本月|下个?月)")
@@ -497,6 +517,21 @@ def _take_date(s: str, bits: _Bits, zh: bool, lang: str, now: datetime) -> str |
         a, b, year = int(m["a"]), int(m["b"]), _year(m["y"], now)
         bits.year = year
         _orders(bits, a, b, lang, with_year=True)
+        return _cut(s, m)
+    if zh and (m := _ZH_MONTH_END.search(s)):
+        bits.month_end = True
+        if m["m"]:
+            bits.month = int(m["m"])
+        else:
+            w = m["w"] or ""
+            bits.month_shift = -1 if w.startswith("上") else 1 if w.startswith("下") else 0
+        return _cut(s, m)
+    if not zh and (m := _EN_MONTH_END.search(s)):
+        bits.month_end = True
+        if m["mon"]:
+            bits.month = _MONTHS[m["mon"]]
+        else:
+            bits.month_shift = {"next": 1, "last": -1}.get(m["w"] or "", 0)
         return _cut(s, m)
     if zh:
         if m := _ZH_REL_YEAR.search(s):
@@ -607,6 +642,10 @@ def _take_relative(s: str, bits: _Bits, zh: bool, now: datetime) -> str:
                 bits.period = bits.period or "am"
             s = _cut(s, m)
             break
+    if m := _EN_WEEK_OF.search(s):  # Friday next week, last week's Sunday, Monday of this week
+        bits.weekday = _WEEKDAYS[m["d1"] or m["d2"]]
+        bits.week_shift = {"last": -1, "this": 0, "next": 1}[m["w1"] or m["w2"]]
+        return _cut(s, m)
     if m := _EN_WEEKDAY.search(s):
         bits.weekday = _WEEKDAYS[m["d"]]
         pre = m["pre"]
@@ -687,6 +726,17 @@ def _resolve_day(
     bits: _Bits, now: datetime, prefer: str, since: date, ceiling: date
 ) -> date | Impossible | None:
     today = now.date()
+    if bits.month_end:  # 月底, end of the month: the month's last day
+        if bits.month is not None:
+            if not 1 <= bits.month <= 12:
+                return _check_day(None, bits.month, 1)
+            ends = [
+                date(y, bits.month, calendar.monthrange(y, bits.month)[1])
+                for y in (today.year - 1, today.year, today.year + 1)
+            ]
+            return _pick(ends, prefer, since, ceiling)
+        year, month = _month_add(today.year, today.month, bits.month_shift or 0)
+        return date(year, month, calendar.monthrange(year, month)[1])
     if bits.day_shift is not None and bits.month is None and bits.weekday is None:
         return today + timedelta(days=bits.day_shift)
     if bits.month_shift is not None and bits.month is None:
@@ -769,6 +819,24 @@ def _reading(bits: _Bits, now: datetime, prefer: str, since: date) -> Parsed | I
     return Parsed(moment, True, bits.offset)
 
 
+def _within(s: str, since: date) -> date | None:
+    """`7个工作日内`, `三天内`, `within 10 days`: counted from the notice (or today), working days without weekends."""
+    m = _ZH_WITHIN.match(s) or _EN_WITHIN.match(s)
+    if not m:
+        return None
+    raw = m["n"]
+    n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
+    if not 0 < n <= 366:
+        return None
+    if not (m["u"] or "").strip() or m["u"] in ("天", "日"):
+        return since + timedelta(days=n)
+    day = since
+    while n:
+        day += timedelta(days=1)
+        n -= day.weekday() < 5
+    return day
+
+
 # --- the entry point ---------------------------------------------------------------------------
 
 
@@ -832,6 +900,8 @@ def read(
     lang = "zh" if zh and lang != "en" else (lang or ("zh" if zh else "en"))
     cjk = bool(_HAS_CJK.search(s))
     since = since or now_local.date()
+    if prefer == "future" and (within := _within(s, since)):
+        return Parsed(datetime.combine(within, time()), False)
     if _NOW_WORDS.match(s):
         return Parsed(now_local.replace(second=0, microsecond=0), True)
     bits = _Bits()
