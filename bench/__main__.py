@@ -187,7 +187,7 @@ def table(result: dict) -> str:
     add("scale", "limit: msgs/s sustained", ("scale", "limiter", "sent_per_s"), "≈ 30")
     add("scale", "limit: replies lost", ("scale", "limiter", "lost"), "0")
     add("scale", "in-process limits, 2 workers: msgs/s", ("scale", "limiter_unshared", "sent_per_s"))
-    for name in ("dev", "heldout", "heldout2"):
+    for name in ("dev", "heldout", "heldout2", "heldout3"):
         for key in sorted(_get(result, "parsing", name, "rates") or {}):
             add("parsing", f"{name}: {key} (n={result['parsing'][name]['rates'][key]['n']})",
                 ("parsing", name, "rates", key, "rate"), "≥ 0.95")  # fmt: skip

@@ -23,6 +23,7 @@ SETS = {
     "dev": DATA / "moments-dev.tsv",
     "heldout": DATA / "moments-heldout.tsv",
     "heldout2": DATA / "moments-heldout-2.tsv",
+    "heldout3": DATA / "moments-heldout-3.tsv",
 }
 
 

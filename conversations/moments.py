@@ -446,7 +446,7 @@ _EN_REL_DAY = (
     (r"\b(?:tomorrow|tmrw|tmrrw|tmr|tmw|2morrow|2moro|tomorow|tommorow|tommorrow)\b", 1),
 )
 _ZH_AGO = re.compile(
-    r"(?P<n>\d+|半|几|两)?\s*(?P<half>个半)?\s*个?\s*(?P<u>分钟|分|小时|钟头|钟|天|日|周|星期|礼拜|月|年)\s*(?P<dir>之前|以前|前|之后|以后|后)"
+    r"(?<![月\d])(?P<n>\d+|半|几|两)?\s*(?P<half>个半)?\s*个?\s*(?P<u>分钟|分|小时|钟头|钟|天|日|周|星期|礼拜|月|年)\s*(?P<dir>之前|以前|前|之后|以后|后)"
 )
 _ZH_AGO_FRONT = re.compile(r"^(?P<dir>前|上)\s*(?P<n>\d+|几|两)\s*(?P<u>天|日)$")
 _EN_AGO = re.compile(
@@ -782,7 +782,13 @@ def _resolve_day(
     bad = _check_day(bits.year, bits.month, bits.day)
     if bad:
         return bad
-    return _pick(_candidates(bits, bits.month, bits.day, today), prefer, since, ceiling)
+    found = _pick(_candidates(bits, bits.month, bits.day, today), prefer, since, ceiling)
+    if found is None:  # 29 February with no leap year near: say so rather than guess another year
+        return Impossible(
+            N_("February {year} has no day {day}. Please check the date."),
+            {"year": today.year, "day": bits.day},
+        )
+    return found
 
 
 def _reading(bits: _Bits, now: datetime, prefer: str, since: date) -> Parsed | Impossible | None:
@@ -892,13 +898,14 @@ def read(
     since: date | None = None,
 ) -> Parsed | Impossible | None:
     """Read `text` as a moment in the merchant's zone; see the module's docstring."""
-    now_local = now.astimezone(tz).replace(tzinfo=None)
+    # a naive `now` is the merchant's wall time already
+    now_local = now.replace(tzinfo=None) if now.tzinfo is None else now.astimezone(tz).replace(tzinfo=None)
     s = normalise(text)
     if not s:
         return None
-    zh = bool(_HAS_CJK.search(s)) or lang == "zh"
-    lang = "zh" if zh and lang != "en" else (lang or ("zh" if zh else "en"))
     cjk = bool(_HAS_CJK.search(s))
+    # the chat's language sets the day order of 4/5; without one, the Chinese (month first) convention
+    lang = "zh" if cjk or lang != "en" else "en"
     since = since or now_local.date()
     if prefer == "future" and (within := _within(s, since)):
         return Parsed(datetime.combine(within, time()), False)

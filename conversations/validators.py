@@ -259,9 +259,13 @@ def parse_moment(
     *,
     lang: str | None = None,
     since: date | None = None,
-) -> Parsed | Impossible | None:
-    """The one reader of moments (conversations/moments.py): past or future oriented by the field."""
-    return read(value, now, tz, prefer=prefer, lang=lang, since=since)
+) -> Parsed | None:
+    """The one reader of moments (conversations/moments.py), oriented by the field: `prefer="past"` for
+    what already happened, `"future"` for a reply-by date. None when the text is no moment or an
+    impossible one (the validators say which, through `moments.read`). `Parsed.others` holds the
+    further readings of an ambiguous text."""
+    found = read(value, now, tz, prefer=prefer, lang=lang, since=since)
+    return found if isinstance(found, Parsed) else None
 
 
 def _years_before(day: date, years: int) -> date:
@@ -319,7 +323,7 @@ def date_time(
     not_before: datetime | None = None,
     lang: str | None = None,
 ) -> Result | Ask:
-    found = parse_moment(value, now, tz, "past" if not_future else "future", lang=lang)
+    found = read(value, now, tz, prefer="past" if not_future else "future", lang=lang)
     if found is None:
         return Invalid(N_("I could not read that date and time. Try e.g. 2025-11-22 18:30 or 昨天晚上8点."))
     if isinstance(found, Impossible):
@@ -352,7 +356,7 @@ def date_only(
     """A day. `not_future`: one that happened (a notice); `reply_by`: within a year of `not_before` or today."""
     today = now.astimezone(tz).date()
     prefer = "past" if not_future else "future"
-    found = parse_moment(value, now, tz, prefer, lang=lang, since=not_before if reply_by else None)
+    found = read(value, now, tz, prefer=prefer, lang=lang, since=not_before if reply_by else None)
     if found is None:
         return Invalid(N_("I could not read that date. Try e.g. 2025-12-05 or 12月5日."))
     if isinstance(found, Impossible):
