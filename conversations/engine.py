@@ -38,7 +38,7 @@ from conversations.commands import (
 from conversations.events import Choice, Incoming, Reply
 from conversations.form import current_slot, next_slot
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
-from conversations.screens import offered_controls, prompt
+from conversations.screens import offered_controls, prompt, typed_button
 from conversations.state import Session
 from conversations.turn import SHANGHAI, Context, Slot, Turn, slot_key
 from conversations.words import control
@@ -94,7 +94,7 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     elif event.kind == "unsupported":
         turn.note(turn.t(UNSUPPORTED.get(event.unsupported, UNSUPPORTED_OTHER)))
         prompt(turn)
-    elif word := control(event.text, offered_controls(turn)):
+    elif word := control(event.text, offered_controls(turn)) or typed_button(turn, event.text):
         _choice(turn, word)  # a button's word typed instead of pressing it: 完成, skip, 保持不变, 全部
     else:
         typed(turn, event.text)

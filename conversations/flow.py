@@ -309,6 +309,9 @@ MERCHANT = Group(
             N_("Your shop's name, as printed on the slips (商户名称)?"),
             Text(max_len=100),
             N_("Merchant name"),
+            help=N_(
+                "It is printed at the top of every slip (商户名称 / MERCHANT NAME) and in your provider's app."
+            ),
         ),
         Step(
             "merchant.merchant_no",
@@ -345,6 +348,10 @@ MERCHANT = Group(
             ),
             Choice(ACQUIRERS, free_text=True, words=ACQUIRER_WORDS),
             N_("Acquirer"),
+            help=N_(
+                "The company named on the terminal, on the slip (收单机构) or in the app where your money "
+                "arrives. Type its name if it is not listed."
+            ),
         ),
         Step(
             "merchant.pos_type",
@@ -364,6 +371,7 @@ MERCHANT = Group(
             N_("Contact phone number for the letters?"),
             Phone(),
             N_("Phone"),
+            help=N_("A number where the bank, the police or the court can reach you: yours or the shop's."),
         ),
         Step(
             "merchant.address",
@@ -391,6 +399,7 @@ INCIDENT = Group(
             N_("When did you last see the terminal? (e.g. 2025-11-20 21:10, 昨天晚上9点)"),
             DateTime(),
             N_("Last seen"),
+            help=N_("Your best estimate is fine, e.g. 昨天晚上9点 or yesterday 9pm."),
         ),
         Step(
             "incident.discovered_at",
@@ -445,7 +454,13 @@ TXN = Group(
             N_("Date and time"),
             help=N_("It is printed on the slip as DATE/TIME. You can also send a photo of the slip."),
         ),
-        Step("txn.amount", N_("Amount in yuan (金额)?"), Amount(), N_("Amount")),
+        Step(
+            "txn.amount",
+            N_("Amount in yuan (金额)?"),
+            Amount(),
+            N_("Amount"),
+            help=N_("It is printed on the slip as AMOUNT (金额), and listed in your provider's app."),
+        ),
         Step(
             "txn.reference_no",
             N_("Reference number (参考号, REFER NO., 12 digits on the slip)?"),

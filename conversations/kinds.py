@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from conversations import fmt, validators
 from conversations.i18n import N_, translate
 from conversations.validators import Ask, Invalid, Result, Valid
-from conversations.words import norm
+from conversations.words import dont_know, norm
 
 if TYPE_CHECKING:
     from conversations.engine import Context
@@ -33,6 +33,15 @@ NO_WORDS = {
 
 _YES = {norm(w) for w in YES_WORDS}
 _NO = {norm(w) for w in NO_WORDS}
+# how a longer answer starts: 没报警, 未签名, 还没挂失, no signature / 已经报警了, 有签名的, yes we did
+_NO_LEAD = (
+    "没", "未", "还没", "无", "不", "我没", "我还没", "我未",
+    "no ", "no,", "not ", "nope", "haven't", "have not", "didn't", "did not", "never",
+)  # fmt: skip
+_YES_LEAD = (
+    "已", "有", "报了", "报警", "报案", "挂失", "签了", "签过", "冻结", "我已", "我有", "我报", "我挂失", "打过电话",
+    "yes", "yep", "yeah", "i did", "we did", "did ", "signed", "reported",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -148,8 +157,17 @@ class YesNo(Kind):
         return value == "yes"
 
     def matches(self, text: str) -> list[str]:
+        """Yes or no by its words (`有签名`, `还没报警`, `yes, reported`); "don't know" is neither."""
         typed = norm(text)
-        return ["yes"] if typed in _YES else ["no"] if typed in _NO else []
+        if typed in _YES or typed in _NO:
+            return ["yes"] if typed in _YES else ["no"]
+        if dont_know(text):
+            return []
+        if typed.startswith(_NO_LEAD):
+            return ["no"]
+        if typed.startswith(_YES_LEAD):
+            return ["yes"]
+        return []
 
     def parse(self, text, ctx, case, item):
         found = self.matches(text)

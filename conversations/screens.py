@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from conversations import review
 from conversations.events import Choice
 from conversations.flow import GROUPS, GROUPS_BY_ID
 from conversations.form import PROFILE_STEP, group_applies, mark, next_slot, value_of
 from conversations.i18n import N_, translate
 from conversations.turn import Slot, Turn
+from conversations.words import norm
 
 
 def prompt(turn: Turn) -> None:
@@ -98,6 +101,36 @@ def offered_controls(turn: Turn) -> set[str]:
     ):
         offered.add("done")
     return offered
+
+
+_EDIT_WORDS = re.compile(r"^(?:edit|change|fix|修改|更改|改一下|改|编辑)\s*[:：]?\s*")
+
+
+def typed_button(turn: Turn, text: str) -> str | None:
+    """A review or documents-menu button named by typing its text (`修改商户`, `checklist`, `律师函`)."""
+    mode = turn.session.conv.get("mode")
+    case = turn.session.case or {}
+    if mode == "review":
+        buttons = {f"edit:{g.id}": g.title for g in GROUPS if group_applies(g, case)}
+        typed = _EDIT_WORDS.sub("", norm(text))
+    elif mode == "done":
+        from conversations.outputs import plan_outputs
+
+        plans = plan_outputs(review.export(case, turn.ctx.tz))
+        buttons = {f"output:{p.id}": review.OUTPUT_TITLES.get(p.id, p.id) for p in plans if p.applies}
+        typed = norm(text)
+    else:
+        return None
+    if len(typed) < 2:
+        return None
+    found = []
+    for choice_id, label in buttons.items():
+        names = {norm(translate(lang, label)) for lang in ("zh", "en")} | {choice_id.split(":", 1)[1]}
+        if typed in names or any(
+            len(typed) >= 3 - bool(re.search(r"[\u4e00-\u9fff]", typed)) and typed in n for n in names
+        ):
+            found.append(choice_id)
+    return found[0] if len(found) == 1 else None
 
 
 def show_review(turn: Turn) -> None:

@@ -170,3 +170,47 @@ def test_an_ambiguous_choice_is_asked_with_buttons(db):
 def test_reminders_skip_a_day_at_the_calendars_edge():
     assert "d3" not in planned(date(1, 1, 2), ZoneInfo("Asia/Shanghai"))  # was an OverflowError
     assert set(planned(date(2025, 12, 5), ZoneInfo("Asia/Shanghai"))) == {"d3", "d1"}
+
+
+@pytest.mark.parametrize(
+    "typed, value",
+    [
+        ("没报警", False),
+        ("还没报警", False),
+        ("我报警了", True),
+        ("已经报警了", True),
+        ("yes, reported", True),
+        ("not yet", False),
+    ],
+)
+def test_yes_or_no_by_its_words(db, typed, value):
+    answers = {
+        **DENIED,
+        "case.scenario": "lost_terminal",
+        "incident.lost_at": "2025-11-20 21:10",
+        "incident.discovered_at": "2025-11-21 08:05",
+        "incident.how": "stolen",
+        "incident.reported_to_acquirer": "no",
+    }
+    chat = _at(Chat(db), "incident.police_report", answers)
+    chat.send(typed)
+    assert chat.case()["incident"]["police_report"] is value
+
+
+def test_dont_know_is_neither_yes_nor_no(db):
+    chat = review(Chat(db))  # txn.signed (optional yes/no) was skipped; ask it again from the review
+    chat.choose("edit:txn")
+    chat.choose("edit:txn.1")
+    chat.answer_until("txn.signed", {**DENIED, "txn.type": "sale"})
+    chat.send("不知道")
+    assert chat.case()["txn"][0]["signed"] is None
+
+
+def test_review_and_documents_buttons_by_their_text(db):
+    chat = review(Chat(db, language_code="zh-hans"))
+    chat.send("修改商户")
+    assert chat.asks and chat.asks.startswith("merchant.")
+    chat = review(Chat(db, user_id=1004))
+    chat.send("confirm")
+    chat.send("checklist")
+    assert any("checklist" in name for name in chat.files)
