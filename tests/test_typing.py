@@ -214,3 +214,35 @@ def test_review_and_documents_buttons_by_their_text(db):
     chat.send("confirm")
     chat.send("checklist")
     assert any("checklist" in name for name in chat.files)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["不知道", "不清楚", "不记得", "没有", "n/a", "N/A", "don't know", "I don't know", "not sure", "unknown", "我也不清楚"],
+)
+def test_dont_know_words(typed):
+    from conversations.words import dont_know
+
+    assert dont_know(typed)
+
+
+@pytest.mark.parametrize("typed", ["王小明", "no 5 Main St", "他说他不知道这笔交易", "unknown caller said hi"])
+def test_answers_that_only_contain_such_words_are_answers(typed):
+    from conversations.words import dont_know
+
+    assert not dont_know(typed)
+
+
+def test_back_typed_in_the_edit_list(db):
+    chat = review(Chat(db, language_code="zh-hans"))
+    chat.choose("edit:txn")
+    assert "back" in chat.choices
+    chat.send("返回")
+    assert "confirm" in chat.choices
+
+
+def test_a_reply_by_date_typed_without_a_year_follows_the_notice(db):
+    answers = {**DENIED, "dispute.stage": "retrieval", "dispute.notified_at": "2025-11-26"}
+    chat = _at(Chat(db), "dispute.deadline", answers)
+    chat.send("Dec 8")  # was last year's 8 December, refused as before the notice
+    assert chat.case()["dispute"]["deadline"] == "2025-12-08"
