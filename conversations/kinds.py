@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from conversations import fmt, validators
@@ -75,7 +76,7 @@ class Text(Kind):
         return validators.text(text, max_len=self.max_len)
 
 
-def _forms(label: str) -> list[str]:
+def _label_forms(label: str) -> list[str]:
     """A label and its parts, in both languages: `Mobile POS (电签)` → mobile pos (电签), mobile pos, 电签."""
     found = []
     for lang in ("zh", "en"):
@@ -110,20 +111,25 @@ class Choice(Kind):
     def options(self, case):
         return list(self.values)
 
+    @cached_property
+    def _names(self) -> dict[str, list[str]]:
+        """Every way to name each value, worked out once (labels in both languages, parts, synonyms)."""
+        return {
+            value: [
+                norm(value),
+                norm(value.replace("_", " ")),
+                *_label_forms(label),
+                *map(norm, self.words.get(value, ())),
+            ]
+            for value, label in self.values
+        }
+
     def matches(self, text: str) -> list[str]:
         """The values `text` names: its label, a part of it, either language or a synonym; exact first."""
         typed = norm(text)
         if not typed:
             return []
-        forms = {
-            value: [
-                norm(value),
-                norm(value.replace("_", " ")),
-                *_forms(label),
-                *map(norm, self.words.get(value, ())),
-            ]
-            for value, label in self.values
-        }
+        forms = self._names
         exact = [v for v, fs in forms.items() if typed in fs or _squash(typed) in map(_squash, fs)]
         if exact:
             return exact[:1] if len(exact) == 1 else exact
