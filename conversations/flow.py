@@ -83,27 +83,14 @@ SCENARIOS = (
 )
 SCENARIO_WORDS = {
     "lost_terminal": (
-        "机器丢了",
-        "pos丢了",
-        "终端丢了",
-        "丢了",
-        "被偷了",
-        "丢失",
-        "lost",
-        "stolen",
-        "lost pos",
+        "机器丢了", "pos丢了", "终端丢了", "丢了", "被偷", "偷了", "丢失", "被盗", "找不到", "lost", "stolen", "lost pos",
+        "missing",
     ),
     "denied_charge": (
-        "不认账",
-        "否认交易",
-        "客户否认",
-        "持卡人否认",
-        "顾客不认",
-        "denied",
-        "denies",
-        "dispute",
+        "不认账", "否认交易", "客户否认", "持卡人否认", "顾客不认", "没消费", "不承认", "说没刷", "拒付", "退单", "调单",
+        "denied", "denies", "dispute", "chargeback", "didn't pay", "didn't make",
     ),
-}
+}  # fmt: skip
 GOALS = (
     ("collect_payment", N_("Get the money paid")),
     ("defend_chargeback", N_("Answer the bank's retrieval or chargeback")),
@@ -112,25 +99,13 @@ GOALS = (
 )
 GOAL_WORDS = {
     "collect_payment": (
-        "要回钱",
-        "收回货款",
-        "追款",
-        "拿到钱",
-        "收钱",
-        "get paid",
-        "get the money",
-        "payment",
+        "要回钱", "拿回钱", "收回货款", "要回货款", "追款", "追回", "拿到钱", "收钱", "get paid", "get the money",
+        "money back", "my money", "payment",
     ),
     "defend_chargeback": ("应对调单", "应对拒付", "申诉", "回复银行", "chargeback", "retrieval", "appeal"),
-    "confirm_with_customer": (
-        "联系客户",
-        "跟客户确认",
-        "和客户确认",
-        "ask the customer",
-        "confirm with customer",
-    ),
+    "confirm_with_customer": ("联系客户", "跟客户确认", "和客户确认", "ask the customer", "confirm with customer"),
     "report_only": ("报案", "备案", "保护自己", "只报告", "report", "protect myself"),
-}
+}  # fmt: skip
 ACQUIRERS = (
     ("银联商务", N_("China UMS (银联商务)")),
     ("拉卡拉", N_("Lakala (拉卡拉)")),
@@ -169,10 +144,10 @@ POS_TYPE_WORDS = {
 }
 HOW = (("lost", N_("Lost")), ("stolen", N_("Stolen")), ("unknown", N_("Not sure")))
 HOW_WORDS = {
-    "lost": ("丢了", "丢失", "遗失", "掉了", "弄丢了", "找不到了", "misplaced", "lost it"),
-    "stolen": ("被偷", "偷了", "被偷了", "被盗", "被抢", "stolen", "theft", "robbed", "someone took it"),
+    "lost": ("丢了", "丢失", "遗失", "掉了", "弄丢", "丢在", "落在", "忘在", "找不到", "misplaced", "lost it", "left it"),
+    "stolen": ("被偷", "偷了", "偷走", "人偷", "被盗", "被抢", "抢了", "stolen", "theft", "robbed", "took it", "thief"),
     "unknown": ("不确定", "不知道", "不清楚", "说不准", "not sure", "unknown", "don't know"),
-}
+}  # fmt: skip
 TXN_TYPES = (
     ("sale", N_("Sale (消费)")),
     ("preauth_completion", N_("Pre-auth completion (预授权完成)")),

@@ -101,6 +101,41 @@ def _contains(haystack: str, needle: str) -> bool:
     return len(needle) >= 3 and re.search(rf"(?<![a-z]){re.escape(needle)}(?![a-z])", haystack) is not None
 
 
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "from",
+        "with",
+        "was",
+        "were",
+        "are",
+        "our",
+        "their",
+        "they",
+        "them",
+        "has",
+        "have",
+        "had",
+        "its",
+        "it's",
+        "that",
+        "this",
+        "who",
+        "say",
+        "says",
+        "said",
+        "about",
+        "just",
+    ]
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w.rstrip("s") for w in re.findall(r"[a-z]{3,}", text) if w not in _STOP)
+
+
 @dataclass(frozen=True)
 class Choice(Kind):
     values: tuple[tuple[str, str], ...] = ()
@@ -133,7 +168,11 @@ class Choice(Kind):
         exact = [v for v, fs in forms.items() if typed in fs or _squash(typed) in map(_squash, fs)]
         if exact:
             return exact[:1] if len(exact) == 1 else exact
-        return [v for v, fs in forms.items() if any(_contains(f, typed) or _contains(typed, f) for f in fs)]
+        found = [v for v, fs in forms.items() if any(_contains(f, typed) or _contains(typed, f) for f in fs)]
+        if found or not (words := _words(typed)):
+            return found
+        # `customer denies payment`: every word typed is a word of one name (English, in any order)
+        return [v for v, fs in forms.items() if any(words <= _words(f) for f in fs)]
 
     def parse(self, text, ctx, case, item):
         found = self.matches(text)
