@@ -81,7 +81,11 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
     event = turn.event = _mask_cards(turn, event)
-    if not (event.kind == "choice" and event.choice.startswith("ocr:")):
+    # a button's word typed instead of pressing it (完成, skip, 保持不变, 全部), read before anything moves on
+    word = control(event.text, offered_controls(turn)) if event.kind == "text" else None
+    if not (event.kind == "choice" and event.choice.startswith("ocr:")) and not (word or "").startswith(
+        "ocr:"
+    ):
         turn.session.conv.pop("ocr", None)  # anything else passes over a pending photo proposal
     if turn.session.pending and pending_action(turn, event):
         pass
@@ -94,8 +98,8 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     elif event.kind == "unsupported":
         turn.note(turn.t(UNSUPPORTED.get(event.unsupported, UNSUPPORTED_OTHER)))
         prompt(turn)
-    elif word := control(event.text, offered_controls(turn)) or typed_button(turn, event.text):
-        _choice(turn, word)  # a button's word typed instead of pressing it: 完成, skip, 保持不变, 全部
+    elif word or (word := typed_button(turn, event.text)):
+        _choice(turn, word)
     else:
         typed(turn, event.text)
     if not turn.replies:

@@ -84,7 +84,7 @@ def offered_controls(turn: Turn) -> set[str]:
     slot = next_slot(session)
     if slot is None:
         return set()
-    step, offered = slot.step, set()
+    step, offered = slot.step, {"ocr:accept"} if session.conv.get("ocr") else set()
     group = GROUPS_BY_ID.get(step.group)
     if (
         value_of(session.case, step, slot.item) is not None

@@ -26,6 +26,10 @@ CONTROL_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "back": ("返回", "上一步", "回去", "后退", "back", "go back", "previous"),
     "cancel": ("取消", "取消案件", "cancel", "cancel case"),
+    "ocr:accept": (
+        "全部", "全部使用", "都用", "都用上", "用这些", "就用这些", "全用", "都对", "没错",
+        "use all", "use them", "use all of these", "all", "all correct", "correct", "looks right",
+    ),
     "output:all": (
         "全部", "全部生成", "全都要", "都要", "全要", "所有", "全部文件", "全部都要",
         "all", "all of them", "everything", "all documents", "generate all",
@@ -51,14 +55,16 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", stripped or s).strip()
 
 
-_CONTROL = {norm(w): cid for cid, words in CONTROL_WORDS.items() for w in words}
+_CONTROL: dict[str, list[str]] = {}
+for _cid, _words in CONTROL_WORDS.items():
+    for _w in _words:
+        _CONTROL.setdefault(norm(_w), []).append(_cid)
 _DONT_KNOW = {norm(w) for w in DONT_KNOW_WORDS}
 
 
 def control(text: str, offered: set[str]) -> str | None:
     """The control id (`done`, `skip`, …) that `text` names, when that button is offered now."""
-    found = _CONTROL.get(norm(text))
-    return found if found in offered else None
+    return next((cid for cid in _CONTROL.get(norm(text), ()) if cid in offered), None)
 
 
 _LEAD = re.compile(r"^(?:我也|我真|我|真的|确实|也|还是|really|i really|i just|i|sorry,?|sorry)\s*")
