@@ -218,7 +218,19 @@ def test_review_and_documents_buttons_by_their_text(db):
 
 @pytest.mark.parametrize(
     "typed",
-    ["不知道", "不清楚", "不记得", "没有", "n/a", "N/A", "don't know", "I don't know", "not sure", "unknown", "我也不清楚"],
+    [
+        "不知道",
+        "不清楚",
+        "不记得",
+        "没有",
+        "n/a",
+        "N/A",
+        "don't know",
+        "I don't know",
+        "not sure",
+        "unknown",
+        "我也不清楚",
+    ],
 )
 def test_dont_know_words(typed):
     from conversations.words import dont_know
@@ -226,7 +238,9 @@ def test_dont_know_words(typed):
     assert dont_know(typed)
 
 
-@pytest.mark.parametrize("typed", ["王小明", "no 5 Main St", "他说他不知道这笔交易", "unknown caller said hi"])
+@pytest.mark.parametrize(
+    "typed", ["王小明", "no 5 Main St", "他说他不知道这笔交易", "unknown caller said hi"]
+)
 def test_answers_that_only_contain_such_words_are_answers(typed):
     from conversations.words import dont_know
 
