@@ -195,6 +195,29 @@ DELIVERED = (
     ("partly", N_("Partly")),
     ("no", N_("Not yet")),
 )
+ENTITY_WORDS = {
+    "individual_business": ("个体", "个体户", "个体工商户", "individual business", "sole trader"),
+    "company": ("公司", "企业", "有限公司", "company", "ltd", "limited company"),
+    "individual": ("没有执照", "没执照", "个人", "no licence", "no license", "private person"),
+}  # fmt: skip
+ENTRY_WORDS = {
+    "chip": ("插卡", "芯片", "ic卡", "/c", "chip", "inserted"),
+    "contactless": ("挥卡", "闪付", "拍卡", "非接", "tap", "tapped", "contactless", "nfc"),
+    "swipe": ("刷卡", "磁条", "/s", "swipe", "swiped", "magstripe"),
+    "fallback": ("降级", "芯片降级", "fallback"),
+    "manual": ("手输", "手工输入", "输卡号", "manual", "keyed", "typed in"),
+    "unknown": ("不知道", "不清楚", "not sure", "unknown"),
+}  # fmt: skip
+SUPPLY_WORDS = {
+    "goods": ("商品", "货", "东西", "买东西", "goods", "products", "items"),
+    "service": ("服务", "吃饭", "餐饮", "维修", "理发", "美容", "按摩", "service", "meal", "repair", "treatment"),
+    "prepaid": ("预付", "充值", "办卡", "会员卡", "套餐", "次卡", "prepaid", "package", "membership", "top-up"),
+}  # fmt: skip
+DELIVERED_WORDS = {
+    "yes": ("全部", "都给了", "已提供", "做完了", "吃完了", "fully", "all", "done", "yes"),
+    "partly": ("部分", "一部分", "没做完", "part", "partly", "some"),
+    "no": ("还没", "没有提供", "没给", "not yet", "no", "none"),
+}  # fmt: skip
 HOW_WORDS = {
     "lost": ("丢了", "丢失", "遗失", "掉了", "弄丢", "丢在", "落在", "忘在", "找不到", "misplaced", "lost it", "left it"),
     "stolen": ("被偷", "偷了", "偷走", "人偷", "被盗", "被抢", "抢了", "stolen", "theft", "robbed", "took it", "thief"),
@@ -430,7 +453,7 @@ MERCHANT = Group(
         Step(
             "merchant.entity_type",
             N_("Is your shop registered as an individual business (个体工商户) or a company?"),
-            Choice(ENTITY_TYPES),
+            Choice(ENTITY_TYPES, words=ENTITY_WORDS),
             N_("Registered as"),
             optional=True,
         ),
@@ -617,7 +640,7 @@ TXN = Group(
         Step(
             "txn.supply",
             N_("Was the payment for goods, a service, or a prepaid package?"),
-            Choice(SUPPLIES),
+            Choice(SUPPLIES, words=SUPPLY_WORDS),
             N_("Paid for"),
             optional=True,
             when=_not_lost,
@@ -625,7 +648,7 @@ TXN = Group(
         Step(
             "txn.delivered",
             N_("Were the goods or the service fully provided?"),
-            Choice(DELIVERED),
+            Choice(DELIVERED, words=DELIVERED_WORDS),
             N_("Provided"),
             optional=True,
             when=_not_lost,
@@ -640,7 +663,7 @@ TXN = Group(
         Step(
             "txn.entry_mode",
             N_("How was the card read? The slip prints it beside the card number (/C chip, /S swipe…)."),
-            Choice(ENTRY_MODES),
+            Choice(ENTRY_MODES, words=ENTRY_WORDS),
             N_("Card read by"),
             optional=True,
         ),
