@@ -185,6 +185,7 @@ class Intake:
                             await asyncio.sleep(quiet)
                             continue
                         batch = items
+                    mine = []  # every row of the batch taken before any is fed: an album is one worker's
                     for row in batch:
                         tries = 0
                         while row.update_id != taken and not await self._take(row, look=tries % 20 == 0):
@@ -193,12 +194,14 @@ class Intake:
                             if not await asyncio.to_thread(inbox.is_pending, self.database, row.update_id):
                                 break
                         else:
-                            if not await self.feed(self._originals.get(row.update_id, row.data)):
-                                await self._tell_once(row.data)
-                                return False
-                            if not self.marked(row.update_id):
-                                await asyncio.to_thread(inbox.handled, self.database, row.update_id)
-                            self._originals.pop(row.update_id, None)
+                            mine.append(row)
+                    for row in mine:
+                        if not await self.feed(self._originals.get(row.update_id, row.data)):
+                            await self._tell_once(row.data)
+                            return False
+                        if not self.marked(row.update_id):
+                            await asyncio.to_thread(inbox.handled, self.database, row.update_id)
+                        self._originals.pop(row.update_id, None)
                     if group is not None:
                         await self.album_done(chat_id)
         except Exception as exc:
