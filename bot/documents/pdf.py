@@ -10,7 +10,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
 
-from bot.documents.fonts import FONT_NAME, WORKING_FONT
+from bot.documents.fonts import FONT_NAME, GLYPHS
 from bot.documents.markup import Block, Run, document_text, plain
 
 _FAMILY = "cjk"
@@ -50,9 +50,9 @@ def render_pdf(blocks: list[Block], *, lang: str, title: str, footer: str, creat
 
 
 def _embed_font(pdf: FPDF, text: str) -> None:
-    # The working font (see fonts.py) is handed to fpdf2 from memory; bounding boxes are not
+    # The document's own font (see fonts.py) is handed to fpdf2 from memory; bounding boxes are not
     # recomputed when the subset is saved (the glyphs keep their own), which saves time per document.
-    font = TTFFont(pdf, io.BytesIO(WORKING_FONT.data_for(text)), _FAMILY, "")
+    font = TTFFont(pdf, io.BytesIO(GLYPHS.font_for(text)), _FAMILY, "")
     font.ttfont.recalcBBoxes = False
     font.name = FONT_NAME.replace(" ", "")
     pdf.fonts[_FAMILY] = font
