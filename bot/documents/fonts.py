@@ -16,6 +16,7 @@ after a start pays only for the characters of their own case (names, addresses, 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import io
 import logging
 import threading
@@ -42,9 +43,11 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def font_path() -> Path:
-    import mplfonts
-
-    return Path(mplfonts.__file__).resolve().parent / "fonts" / FONT_FILE
+    # found without importing mplfonts, which imports matplotlib (about a second and 30 MB)
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the mplfonts package (which ships the CJK font) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "fonts" / FONT_FILE
 
 
 def template_text() -> str:

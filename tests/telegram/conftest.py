@@ -90,6 +90,7 @@ async def start_bot(fake: FakeBotAPI, tmp_path, deterministic_case_ids) -> Async
         kw.setdefault("limiter", fast_limiter())
         kw.setdefault("backoff", 0.01)
         kw.setdefault("reminder_interval", 3600)
+        kw.setdefault("warm_up", False)  # a warm-up per test would only spend CPU; test_runtime checks it
         runtime = Runtime(settings, clock=clock, host="127.0.0.1", **kw)
         await runtime.start()
         running.append(runtime)
