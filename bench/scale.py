@@ -1,7 +1,7 @@
 """Scale benchmark: webhook workers on PostgreSQL driven over loopback by merchants playing whole cases.
 
 The load generator (this process) runs the fake Bot API of the Telegram tests
-(tests/telegram/fake_bot_api.py) and is the balancer in front of the workers: each update goes by
+(testkit/fake_bot_api.py) and is the balancer in front of the workers: each update goes by
 HTTP POST to the next worker's webhook, up to `CONCURRENT_POSTS` at a time. Every merchant plays
 the whole case of bench/script.py (36 updates: typed answers and button presses), sending its next
 update when the bot's replies to the previous one have arrived, as a person would; all merchants
@@ -125,7 +125,7 @@ def _fake_class():
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
-    from tests.telegram.fake_bot_api import FakeBotAPI
+    from testkit.fake_bot_api import FakeBotAPI
 
     class LoadBotAPI(FakeBotAPI):
         """The strict fake Bot API, with a balancer of concurrent webhook posts and per-chat arrival signals."""
@@ -253,7 +253,7 @@ def _check_chats(fake, users: list[int], script) -> tuple[int, int]:
 
 
 async def _start_workers(fake, count: int, database_url: str, env_extra: dict) -> list:
-    from tests.telegram.conftest import free_port
+    from testkit.net import free_port
 
     workers = []
     for _ in range(count):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -15,16 +14,11 @@ from bot.storage.models import CaseRow
 from bot.transports.ratelimit import InProcessLimiter
 from bot.transports.telegram import Runtime
 from tests.conftest import FIXED_NOW
-from tests.telegram.fake_bot_api import FakeBotAPI
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.net import free_port
 
 FRAMEWORKS = ("ptb", "aiogram")
 MODES = ("polling", "webhook")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fast_limiter() -> InProcessLimiter:

@@ -24,7 +24,7 @@ from bot.transports.local import LocalChat, LocalUser
 from bot.transports.plain import html_to_text
 from bot.transports.telegram import Runtime
 from tests.conftest import FIXED_NOW, SHANGHAI
-from tests.telegram.fake_bot_api import FakeBotAPI, SentMessage
+from testkit.fake_bot_api import FakeBotAPI, SentMessage
 
 ANSWERS = {
     "case.scenario": "denied_charge",
