@@ -24,9 +24,9 @@ from bot.transports.local import LocalChat, LocalUser
 from bot.transports.replay import Player, Recorder
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSCRIPT = ROOT.parent / "shared" / "transcripts" / "denied-charge-zh-autopilot.yaml"
+TRANSCRIPT = ROOT / "tests" / "transcripts" / "acceptance" / "denied-charge-zh-autopilot.yaml"
 FALLBACK = ROOT / "tests" / "transcripts" / "lost-terminal-zh-typed.yaml"
-ENGLISH = ROOT.parent / "shared" / "transcripts" / "lost-terminal-en-autopilot.yaml"  # no fallback
+ENGLISH = ROOT / "tests" / "transcripts" / "acceptance" / "lost-terminal-en-autopilot.yaml"
 USERS = {"zh": ("zh-hans", "测试"), "en": ("en", "Sam")}
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 28, 10, 0, tzinfo=TZ)  # the transcript's dates are answers relative to this day
@@ -85,7 +85,7 @@ class _RecordingChat(LocalChat):
 @cache
 def case_script(lang: str = "zh") -> tuple[Action, ...]:
     """The denied-charge autopilot case (no files, no documents), as user actions with their replies;
-    `lang="en"`: the English lost-terminal case (../shared only)."""
+    `lang="en"`: the English lost-terminal case."""
     path, doc = transcript(lang)
     with tempfile.TemporaryDirectory() as tmp:
         database = Database(f"sqlite:///{tmp}/script.sqlite3")

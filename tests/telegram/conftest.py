@@ -13,9 +13,9 @@ from bot.storage import repo
 from bot.storage.models import CaseRow
 from bot.transports.ratelimit import InProcessLimiter
 from bot.transports.telegram import Runtime
-from tests.conftest import FIXED_NOW
 from testkit.fake_bot_api import FakeBotAPI
 from testkit.net import free_port
+from tests.conftest import FIXED_NOW
 
 FRAMEWORKS = ("ptb", "aiogram")
 MODES = ("polling", "webhook")
