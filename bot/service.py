@@ -64,9 +64,11 @@ class Assistant:
         max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
         retention_days: int = 365,
         channel: str = "telegram",
+        ocr: bool = True,
     ):
         self.retention_days = retention_days
         self.channel = channel
+        self.ocr = ocr  # OCR=off: photos are kept as evidence, their numbers typed
         self.db = db
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.max_file_bytes = max_file_bytes
@@ -107,7 +109,12 @@ class Assistant:
 
     def _read_photo(self, event: Incoming) -> Incoming:
         """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
-        if event.kind != "file" or event.file is None or not event.file.mime.startswith("image/"):
+        if (
+            not self.ocr
+            or event.kind != "file"
+            or event.file is None
+            or not event.file.mime.startswith("image/")
+        ):
             return event
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)

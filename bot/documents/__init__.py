@@ -247,6 +247,25 @@ def render_all(
     return written
 
 
+def warm() -> None:
+    """Prepare at start-up what the first document would otherwise wait for (see bot/warmup.py)."""
+    from bot.documents.fonts import GLYPHS
+
+    for name in _ENV.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        _ENV.get_template(name)
+    GLYPHS.warm()
+    sample = [
+        markup.Block("title", [markup.Run("预热 Warm-up")]),
+        markup.Block("p", [markup.Run("正文 "), markup.Run("text", True)]),
+        markup.Block("bullet", [markup.Run("•")]),
+        markup.Block("table", rows=[[[markup.Run("项目")], [markup.Run("Item")]]], header=True),
+    ]
+    created = datetime.now(SHANGHAI)
+    for lang in LANGS:
+        render_pdf(sample, lang=lang, title="warm-up", footer="{page}/{pages}", created=created)
+        render_docx(sample, lang=lang, title="warm-up", footer="{page}/{pages}", created=created)
+
+
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path

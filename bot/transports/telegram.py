@@ -27,6 +27,7 @@ from bot.storage import Database
 from bot.transports import common, webhook
 from bot.transports.intake import WAITING, Intake
 from bot.transports.ratelimit import Limiter, make_limiter
+from bot.warmup import WarmUp
 from conversations.i18n import language_from_code, translate
 
 log = logging.getLogger("bot.telegram")
@@ -78,8 +79,10 @@ class Runtime:
         inbox_interval: float = 30.0,
         backoff: float = 0.5,
         host: str = "0.0.0.0",
+        warm_up: bool = True,
     ) -> None:
         self.settings = settings
+        self.warm_up = WarmUp(ocr=settings.ocr) if warm_up else None
         quiet_logs(settings.token)
         self.database = database or Database(settings.database_url)
         self.assistant = Assistant(
@@ -87,6 +90,7 @@ class Runtime:
             tz=settings.timezone,
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
             retention_days=settings.retention_days,
+            ocr=settings.ocr,
         )
         self.adapter = make_adapter(settings, self._on_update)
         self.bridge = common.Bridge(
@@ -180,7 +184,13 @@ class Runtime:
 
         return await asyncio.to_thread(ping)
 
+    @property
+    def warming(self) -> bool:
+        return self.warm_up is not None and self.warm_up.warming
+
     async def start(self) -> None:
+        if self.warm_up is not None:
+            self.warm_up.start()  # in the background: the first reply does not wait for it
         try:
             await asyncio.to_thread(self.database.migrate)
         except Exception as exc:
@@ -206,7 +216,13 @@ class Runtime:
             assert self.settings.webhook_url and self.settings.token
             url, path = webhook.webhook_target(self.settings.webhook_url)
             secret = webhook.webhook_secret(self.settings.webhook_secret, self.settings.token)
-            app = webhook.make_app(self.intake.receive, path=path, secret=secret, healthy=self._healthy)
+            app = webhook.make_app(
+                self.intake.receive,
+                path=path,
+                secret=secret,
+                healthy=self._healthy,
+                warming=lambda: self.warming,
+            )
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.settings.port)

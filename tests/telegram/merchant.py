@@ -23,8 +23,8 @@ from bot.transports.common import split_text
 from bot.transports.local import LocalChat, LocalUser
 from bot.transports.plain import html_to_text
 from bot.transports.telegram import Runtime
+from testkit.fake_bot_api import FakeBotAPI, SentMessage
 from tests.conftest import FIXED_NOW, SHANGHAI
-from tests.telegram.fake_bot_api import FakeBotAPI, SentMessage
 
 ANSWERS = {
     "case.scenario": "denied_charge",
