@@ -30,6 +30,7 @@ class Settings:
     max_file_mb: int
     log_level: str
     redis_url: str | None = None  # the outgoing rate limit shared by every worker; unset: counted per process
+    public_url: str | None = None  # where Telegram's clients reach this server: the case page (Mini App)
 
     @property
     def mode(self) -> str:
@@ -86,6 +87,9 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
     redis_url = (env.get("REDIS_URL") or "").strip() or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/") or None
+    if public_url and not public_url.startswith("https://") and not public_url.startswith("http://127."):
+        raise SettingsError("PUBLIC_URL must be an https:// address Telegram's apps can open (the case page)")
     tz_name = env.get("MERCHANT_TZ") or "Asia/Shanghai"
     try:
         timezone = ZoneInfo(tz_name)
@@ -105,4 +109,5 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         max_file_mb=_int(env, "MAX_FILE_MB", 20, 1, 2000),
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
         redis_url=redis_url,
+        public_url=public_url,
     )

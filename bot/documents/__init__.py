@@ -40,6 +40,7 @@ __all__ = [
     "RenderedFile",
     "render_all",
     "render_evidence_pack",
+    "preview_output",
     "render_output",
 ]
 
@@ -165,6 +166,22 @@ def render_output(
     intro = _blocks("chat_intro", merchant_lang, dict(chat_ctx, output_id=output_id, file_langs=langs))
     chat = to_messages(intro + _blocks(output_id, merchant_lang, chat_ctx, chat=True))
     return Rendered(output_id, chat, files)
+
+
+def preview_output(
+    case: dict, output_id: str, *, lang: str | None = None, now: datetime | None = None
+) -> list[str]:
+    """The document as it will be made (its first file's language), as Telegram HTML, without the files:
+    what the case page shows before the merchant asks for it. Raises NotApplicable."""
+    if output_id not in OUTPUT_IDS:
+        raise KeyError(output_id)
+    plan = next(p for p in plan_outputs(case) if p.id == output_id)
+    if not plan.applies:
+        raise NotApplicable(plan)
+    now = _now(now)
+    code = file_langs(output_id, _merchant_lang(case, lang))[0]
+    ctx = dict(case_context.build(case, code, now), translation=False)
+    return to_messages(_blocks(output_id, code, ctx))
 
 
 def applicable(case: dict) -> list[str]:
