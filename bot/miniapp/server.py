@@ -32,7 +32,7 @@ log = logging.getLogger("bot.miniapp")
 PATH = "/app/"
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'"
 )
 MAX_CHANGES = 200
