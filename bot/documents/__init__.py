@@ -29,8 +29,6 @@ from markupsafe import Markup
 from bot.documents import context as case_context
 from bot.documents import markup
 from bot.documents.chat import to_messages
-from bot.documents.docx import render_docx
-from bot.documents.pdf import render_pdf
 from conversations.outputs import OUTPUT_IDS, OutputPlan, plan_outputs
 
 __all__ = [
@@ -127,6 +125,10 @@ def _footer(lang: str, case_id: str | None) -> str:
 def _files(
     output_id: str, lang: str, blocks: list[markup.Block], ctx: dict, created: datetime
 ) -> list[RenderedFile]:
+    # imported here: fpdf2 and the fonts take seconds to import, and a preview (the case page) needs neither
+    from bot.documents.docx import render_docx
+    from bot.documents.pdf import render_pdf
+
     title = next((b.text for b in blocks if b.kind == "title"), output_id)
     footer = _footer(lang, ctx["case_id"])
     return [

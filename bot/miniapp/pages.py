@@ -18,6 +18,7 @@ from datetime import datetime
 from threading import Lock
 
 from bot import reminders
+from bot.documents import NotApplicable, preview_output
 from bot.service import Assistant, Outgoing
 from bot.storage import repo
 from conversations import Context, casepage
@@ -124,8 +125,6 @@ class CasePages:
         return SaveResult(True, {}, saved.notices, page, messages)
 
     def preview(self, user_id: int, case_id: str | None, output_id: str, now: datetime) -> list[str] | None:
-        from bot.documents import NotApplicable, preview_output
-
         with self.db.session() as db:
             user = repo.lock_user(db, user_id)
             session, _active = self._find(db, user, case_id)
