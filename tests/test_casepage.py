@@ -280,3 +280,46 @@ def test_engine_api_is_framework_free():
     assert session.case["scenario"] is None  # the input session is not changed
     assert saved.replies[-1].asks == "case.goal"
     assert export(saved.session.case, SHANGHAI)["scenario"] == "denied_charge"
+
+
+@pytest.mark.parametrize("name", ["lost-terminal-en.json", "denied-charge-zh.json"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_value_shown_for_editing_reads_back_to_itself(name, lang):
+    """Each field's edit text, sent back unchanged through its validator, stores the same value: a merchant
+    who only looks at the page and saves changes nothing, whatever the field's kind and language."""
+    from pathlib import Path
+
+    from conversations.state import Session
+
+    case = json.loads((Path(__file__).parent / "fixtures" / "cases" / name).read_text("utf-8"))
+    case.pop("timeline")
+    case["evidence"] = [
+        {
+            "kind": "signed_slip",
+            "file_name": "slip.jpg",
+            "mime": "image/jpeg",
+            "sha256": "0" * 64,
+            "caption": None,
+        }
+    ]
+    session = Session(lang, case["id"], case, {"mode": "review", "answered": []})
+    ctx = Context(now=FIXED_NOW, tz=SHANGHAI)
+    page = casepage.read(session, ctx)
+    fields = [
+        f
+        for g in page["groups"]
+        for f in [*g.get("fields", []), *(f for item in g.get("items", []) for f in item["fields"])]
+    ]
+    assert {f["field"] for f in fields} >= {
+        "txn.datetime",
+        "txn.amount",
+        "merchant.acquirer",
+        "customer.claim",
+    }
+    changes = [(f["key"], f["shown"] if f["input"] == "suggest" else f["text"]) for f in fields if f["text"]]
+    saved = casepage.save(session, changes, ctx)
+    assert saved.errors == {}
+    before, after = export(case, SHANGHAI), export(saved.session.case, SHANGHAI)
+    for key in ("updated_at", "timeline"):
+        before.pop(key), after.pop(key)
+    assert after == before

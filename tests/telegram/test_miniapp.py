@@ -29,6 +29,7 @@ from tests.telegram.conftest import free_port
 from tests.telegram.merchant import ANSWERS, Merchant, photo
 
 USER = 5101
+NAME = '王小明 <img src=x onerror="window.hacked=1"><b>'  # user text is data, on the page as in the chat
 OTHER = 5102
 
 
@@ -136,23 +137,23 @@ async def test_case_page_in_chromium(fake, start_bot, tmp_path, framework, mode)
         await amount_input.press("Tab")
         await expect(page.locator('[data-key="txn.0.amount"] .msg')).to_have_text("¥1,500.00")
         name_input = page.locator('[data-key="customer.name"] input')
-        await name_input.fill("王小明")
+        await name_input.fill(NAME)
         await name_input.press("Tab")
         await expect(page.locator("#save")).to_be_enabled()
         sent_before = len(fake.chat(USER))
         await page.locator("#save").click()
         await expect(page.locator("#status")).to_have_text(translate("en", PAGE_WORDS["saved"]))
         await expect(amount_input).to_have_value("1500.00")
-        await expect(name_input).to_have_value("王小明")
+        await expect(name_input).to_have_value(NAME)
 
         # the stored case, and the chat's next review
         case = await asyncio.to_thread(bot.assistant.case_export, USER)
         assert case["txn"][0]["amount"] == "1500.00"
-        assert case["customer"]["name"] == "王小明"
+        assert case["customer"]["name"] == NAME
         assert case["txn"][0]["reference_no"] == ANSWERS["txn.reference_no"]  # the rest untouched
         new = await until(lambda: fake.chat(USER)[sent_before:])
         assert len(new) == 1, [m.html for m in new]
-        assert "¥1,500.00" in new[0].html and "王小明" in new[0].html
+        assert "¥1,500.00" in new[0].html and "王小明 &lt;img" in new[0].html
         assert "¥1,288.00" not in new[0].html
         assert web_app_button(new[0]) == button
         assert "confirm" in new[0].choice_ids
@@ -160,9 +161,10 @@ async def test_case_page_in_chromium(fake, start_bot, tmp_path, framework, mode)
         # a letter preview, before it is made: the customer letter applies now that they have a name
         await page.locator('[data-output="customer"] button').click()
         preview = page.locator('[data-output="customer"] .preview')
-        await expect(preview).to_contain_text("王小明")
+        await expect(preview).to_contain_text(NAME)
         await expect(preview).to_contain_text("1,500.00")
         assert await preview.locator("script, img, a").count() == 0
+        assert await page.evaluate("window.hacked") is None
         for where in shots_dir(tmp_path):
             await page.screenshot(path=str(where / f"case-page-en-{framework}.png"), full_page=True)
 
