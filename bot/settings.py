@@ -1,14 +1,20 @@
 """Settings from the environment (and a `.env` file beside the working directory).
 
-A bad value stops start-up with one line that names the setting (`SettingsError`).
+A bad value stops start-up with one line that names the setting (`SettingsError`); `check_reachable`
+then tries what the values point at (the data folder, the database), so that a wrong address is one line
+at start too, not a traceback later.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -60,9 +66,10 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
             load_dotenv(Path.cwd() / ".env", override=False)
         env = dict(os.environ)
     token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
-    if token is not None and (":" not in token or not token.split(":", 1)[0].isdigit()):
+    if token is not None and not _TOKEN.fullmatch(token):
         raise SettingsError(
-            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then the secret)"
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then the secret of letters, "
+            "digits, _ and -): copy it again from @BotFather"
         )
     framework = (env.get("BOT_FRAMEWORK") or "ptb").strip().lower()
     if framework not in ("ptb", "aiogram"):
@@ -71,8 +78,13 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
     if api_url and not api_url.startswith(("http://", "https://")):
         raise SettingsError(f"TELEGRAM_API_URL must start with http:// or https://, got {api_url!r}")
     webhook_url = (env.get("WEBHOOK_URL") or "").strip() or None
-    if webhook_url and not webhook_url.startswith("https://") and not webhook_url.startswith("http://127."):
-        raise SettingsError("WEBHOOK_URL must be an https:// address Telegram can reach")
+    if webhook_url and not webhook_url.startswith("https://"):
+        # Telegram calls webhooks over HTTPS only; plain http is for a local Bot API server on this machine
+        local = api_url and webhook_url.startswith(("http://127.", "http://localhost", "http://[::1]"))
+        if not local:
+            raise SettingsError(
+                f"WEBHOOK_URL must be an https:// address Telegram can reach, got {webhook_url!r}"
+            )
     secret = (env.get("WEBHOOK_SECRET") or "").strip() or None
     if secret and not all(c.isalnum() or c in "_-" for c in secret):
         raise SettingsError("WEBHOOK_SECRET may only hold letters, digits, _ and - (Telegram's rule)")
@@ -95,6 +107,9 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"MERCHANT_TZ is not a known time zone: {tz_name!r}") from None
+    log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env.get('LOG_LEVEL')!r}")
     return Settings(
         token=token,
         framework=framework,
@@ -107,7 +122,81 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         timezone=timezone,
         retention_days=_int(env, "RETENTION_DAYS", 365, 1, 3650),
         max_file_mb=_int(env, "MAX_FILE_MB", 20, 1, 2000),
-        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        log_level=log_level,
         redis_url=redis_url,
         public_url=public_url,
     )
+
+
+def check_reachable(settings: Settings) -> None:
+    """Create and write DATA_DIR, and connect to the database once: each failure is one SettingsError line."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise SettingsError(
+            f"DATA_DIR={str(settings.data_dir)!r} cannot be created or written ({exc.strerror or exc}): "
+            "choose a folder this user can write"
+        ) from None
+    _check_database(settings.database_url)
+
+
+def _check_database(url: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(
+            "DATABASE_URL is not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database not in ("", ":memory:"):
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SettingsError(
+                    f"DATABASE_URL: the folder {str(folder)!r} cannot be created ({exc.strerror or exc})"
+                ) from None
+        return
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 5}, poolclass=_null_pool())
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+    except NoSuchModuleError:
+        raise SettingsError(
+            "DATABASE_URL names a database driver this install lacks: use postgresql://"
+        ) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0] if (exc.orig or exc) else ""
+        if "does not exist" in reason and "database" in reason:
+            hint = f"create it (createdb -h {parsed.host or 'localhost'} {parsed.database}) or fix the name"
+        elif "password" in reason or "authentication" in reason or "role" in reason:
+            hint = "check the user name and password in the URL"
+        else:
+            hint = "start the server or fix the host and port"
+        raise SettingsError(
+            f"DATABASE_URL: cannot use PostgreSQL at {where} ({_short(reason)}): {hint}"
+        ) from None
+
+
+def _null_pool():
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def _short(reason: str) -> str:
+    """The driver's reason, without the parts of psycopg's message that repeat the address."""
+    reason = re.sub(r"^connection failed: ", "", reason)
+    reason = re.sub(r'connection to server at "[^"]*"(?: \([^)]*\))?, port \d+ failed: ', "", reason)
+    reason = re.sub(r"^FATAL:\s+", "", reason)
+    return reason.strip().rstrip(".")[:160]
