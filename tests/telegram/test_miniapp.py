@@ -292,3 +292,49 @@ async def test_without_public_url_the_review_has_no_page_button(fake, start_bot,
 def test_chromium_is_installed():
     """The browser tests need Debian's chromium; `.ci/run` installs it."""
     assert shutil.which("chromium") or os.path.exists("/usr/bin/chromium"), chromium()
+
+
+async def test_unsaved_changes_survive_expiry_and_reopening(fake, start_bot, tmp_path):
+    """Init data expires after an hour: a save refused then keeps what was typed on the page, and the
+    page opened again from the chat brings the unsaved changes back (checked again by the server)."""
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    bot = await start_bot("ptb", "polling", env={"PORT": str(port), "PUBLIC_URL": origin})
+    merchant = Merchant.create(fake, bot, tmp_path, USER, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    await to_review(merchant)
+    _label, url = web_app_button(fake.chat(USER)[-1])
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        await page.goto(page_url(url, init_data(fake.token, USER)))
+        amount_input = page.locator('[data-key="txn.0.amount"] input')
+        await expect(amount_input).to_have_value("1288.00")
+        await amount_input.fill("1,999")
+        await amount_input.press("Tab")
+        await expect(page.locator('[data-key="txn.0.amount"] .msg')).to_have_text("¥1,999.00")
+
+        # the init data expired while the page was open: the save is refused, nothing typed disappears
+        await page.route(
+            "**/app/api/save", lambda route: route.fulfill(status=401, body='{"error": "unauthorized"}')
+        )
+        await page.locator("#save").click()
+        await expect(page.locator("#status")).to_have_text(translate("en", PAGE_WORDS["expired"]))
+        await expect(amount_input).to_have_value("1,999")
+        await page.unroute("**/app/api/save")
+        assert bot.assistant.case_export(USER)["txn"][0]["amount"] == "1288.00"
+
+        # opened again from the chat (new init data): the change is back, unsaved, and can be saved
+        await page.goto("about:blank")
+        await page.goto(page_url(url, init_data(fake.token, USER)))
+        await expect(amount_input).to_have_value("1,999")
+        await expect(page.locator('[data-key="txn.0.amount"] .msg')).to_have_text("¥1,999.00")
+        await expect(page.locator("#save")).to_be_enabled()
+        await page.locator("#save").click()
+        await expect(page.locator("#status")).to_have_text(translate("en", PAGE_WORDS["saved"]))
+        assert bot.assistant.case_export(USER)["txn"][0]["amount"] == "1999.00"
+        # saved: nothing is brought back any more
+        await page.goto("about:blank")
+        await page.goto(page_url(url, init_data(fake.token, USER)))
+        await expect(amount_input).to_have_value("1999.00")
+        await expect(page.locator("#save")).to_be_disabled()
+        await browser.close()

@@ -81,7 +81,31 @@
   }
   function withCase(path) { return caseId ? path + (path.indexOf("?") < 0 ? "?" : "&") + "case=" + encodeURIComponent(caseId) : path; }
   function expired() {
+    if (page) { status(W.expired, true); return; } // what was typed stays on the page, and is kept (below)
     $("main").hidden = true; $("bar").hidden = true; $("expired").hidden = false;
+  }
+
+  // Unsaved changes are kept in the browser until saved, so a closed page or expired init data loses nothing.
+  function storeKey() {
+    var user = {};
+    try { user = JSON.parse(new URLSearchParams(initData).get("user") || "{}"); } catch (e) { /* no user */ }
+    return "casepage:" + (user.id || "") + ":" + (page && page.case_id);
+  }
+  function keep() {
+    try {
+      if (Object.keys(changes).length) localStorage.setItem(storeKey(), JSON.stringify(changes));
+      else localStorage.removeItem(storeKey());
+    } catch (e) { /* storage unavailable: nothing to keep */ }
+  }
+  function restore() {
+    var kept = {};
+    try { kept = JSON.parse(localStorage.getItem(storeKey()) || "{}"); } catch (e) { /* nothing kept */ }
+    Object.keys(kept).forEach(function (key) {
+      var entry = fields[key];
+      if (!entry || entry.input.disabled || typeof kept[key] !== "string") return;
+      entry.input.value = kept[key];
+      edited(key);
+    });
   }
 
   // Telegram HTML (b, i, u, s, code, pre, blockquote) of a letter preview, everything else as text
@@ -225,11 +249,13 @@
     var original = entry.field.input === "suggest" ? (entry.field.shown || entry.field.text) : entry.field.text;
     if (value === original) {
       delete changes[key]; delete errors[key];
+      keep();
       mark(key, null, entry.field.shown !== value ? entry.field.shown : "");
       update();
       return;
     }
     changes[key] = value;
+    keep();
     update();
     call("POST", "api/check", { case: caseId || page.case_id, key: key, value: value }).then(function (r) {
       return r.json();
@@ -238,7 +264,7 @@
       if (data.ok) { delete errors[key]; mark(key, null, [data.shown !== value ? data.shown : "", data.notice || ""].filter(Boolean).join("\n")); }
       else { errors[key] = data.error; mark(key, data.error, ""); }
       update();
-    }).catch(function () { status(W.failed, true); });
+    }).catch(function (e) { if (String(e.message) !== "unauthorized") status(W.failed, true); });
   }
 
   function mark(key, error, note) {
@@ -271,6 +297,7 @@
     }).then(function (answer) {
       if (answer.data.ok) {
         changes = {}; errors = {};
+        keep();
         page = answer.data.case;
         render();
         var notices = answer.data.notices || {};
@@ -284,7 +311,10 @@
         status(errors[""] || W.fix, true);
         update();
       }
-    }).catch(function () { status(W.failed, true); $("save").disabled = false; });
+    }).catch(function (e) {
+      if (String(e.message) !== "unauthorized") status(W.failed, true);
+      $("save").disabled = false;
+    });
   }
 
   $("save").addEventListener("click", save);
@@ -294,7 +324,7 @@
   call("GET", withCase("api/case")).then(function (r) {
     if (!r.ok) throw new Error("HTTP " + r.status);
     return r.json();
-  }).then(function (data) { page = data; render(); }).catch(function (e) {
+  }).then(function (data) { page = data; render(); restore(); }).catch(function (e) {
     if (String(e.message) !== "unauthorized") expired();
   });
 })();
