@@ -691,7 +691,9 @@ class Bridge:
             commands = [(name, translate(lang, description)) for name, description in COMMANDS]
             await self.call(None, lambda commands=commands, code=code: self.api.set_commands(commands, code))
         if self.page_url is not None:
-            label, url = translate(LANGUAGES[0], MENU_BUTTON), self.page_url
+            # one menu button for every chat (per-chat ones would cost a call each): in both languages
+            label = " · ".join(dict.fromkeys(translate(lang, MENU_BUTTON) for lang in LANGUAGES))
+            url = self.page_url
             await self.call(None, lambda: self.api.set_menu_button(label, url))
 
     # --- ordering and bookkeeping ------------------------------------------------------------------

@@ -89,7 +89,7 @@ async def test_case_page_in_chromium(fake, start_bot, tmp_path, framework, mode)
     bot = await start_bot(framework, mode, env=env)
     assert fake.menu_button == {
         "type": "web_app",
-        "text": translate("zh", "Case"),
+        "text": f"{translate('zh', 'Case')} · {translate('en', 'Case')}",
         "web_app": {"url": f"{origin}/app/"},
     }
     merchant = Merchant.create(fake, bot, tmp_path, USER, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
