@@ -15,6 +15,7 @@ POS Dispute Assistant (POS 纠纷助手). Without a command it runs the bot in t
             (/photo PATH sends a picture; documents go to DATA_DIR/outbox/<case id>/)
   polling   TELEGRAM_BOT_TOKEN set: long polling with BOT_FRAMEWORK (ptb or aiogram)
   webhook   WEBHOOK_URL set too: an HTTPS webhook server on PORT, with GET /healthz
+  wecom_kf  BOT_CHANNEL=wecom_kf: WeChat customer service (微信客服) through WeCom, callback on PORT
 
 commands:
   run                        the mode above (the default)
@@ -37,6 +38,10 @@ settings (environment variables, or a .env file in the working directory):
   MERCHANT_TZ          merchants' time zone (default Asia/Shanghai)
   RETENTION_DAYS       days a closed case is kept (default 365)
   MAX_FILE_MB          largest file a merchant may send (default 20)
+  BOT_CHANNEL          telegram (default) or wecom_kf; wecom_kf needs the five WECOM_ settings:
+  WECOM_CORP_ID        企业ID; WECOM_SECRET the 微信客服 Secret; WECOM_KF_ID the account (open_kfid, wk…)
+  WECOM_TOKEN          the callback Token; WECOM_AES_KEY its EncodingAESKey (43 characters)
+  WECOM_API_URL        WeCom's API (default https://qyapi.weixin.qq.com; a local fake in tests)
   LOG_LEVEL            DEBUG, INFO (default), WARNING or ERROR; JSON lines on standard error
 
 exit status: 0 done, 1 failed, 2 a usage or setting error (one line on standard error says which).
@@ -126,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.transports import console
 
         return console.run(settings)
+    if settings.mode == "wecom_kf":
+        from bot.transports.wecom import run as run_wecom
+
+        return run_wecom(settings)
     from bot.transports.telegram import run as run_telegram
 
     return run_telegram(settings)

@@ -22,6 +22,18 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class WeComSettings:
+    """WeChat customer service (微信客服) through WeCom's API: what the admin console shows."""
+
+    corp_id: str  # 企业ID
+    secret: str  # the Secret of 微信客服 (or of an app allowed to call its API)
+    token: str  # the callback's Token
+    aes_key: str  # the callback's EncodingAESKey (43 characters)
+    kf_id: str  # the customer-service account (open_kfid, wk…)
+    api_url: str = "https://qyapi.weixin.qq.com"
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str | None
     framework: str  # "ptb" | "aiogram"
@@ -37,9 +49,13 @@ class Settings:
     log_level: str
     redis_url: str | None = None  # the outgoing rate limit shared by every worker; unset: counted per process
     public_url: str | None = None  # where Telegram's clients reach this server: the case page (Mini App)
+    channel: str = "telegram"  # "telegram" | "wecom_kf" (BOT_CHANNEL)
+    wecom: WeComSettings | None = None
 
     @property
     def mode(self) -> str:
+        if self.channel == "wecom_kf":
+            return "wecom_kf"
         if not self.token:
             return "console"
         return "webhook" if self.webhook_url else "polling"
@@ -107,6 +123,10 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"MERCHANT_TZ is not a known time zone: {tz_name!r}") from None
+    channel = (env.get("BOT_CHANNEL") or "telegram").strip().lower()
+    if channel not in ("telegram", "wecom_kf"):
+        raise SettingsError(f"BOT_CHANNEL must be 'telegram' or 'wecom_kf', got {channel!r}")
+    wecom = _wecom(env) if channel == "wecom_kf" else None
     log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
     if log_level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env.get('LOG_LEVEL')!r}")
@@ -125,7 +145,35 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         log_level=log_level,
         redis_url=redis_url,
         public_url=public_url,
+        channel=channel,
+        wecom=wecom,
     )
+
+
+def _wecom(env: dict) -> WeComSettings:
+    """The five values of WeCom's admin console, each checked for the shape WeCom gives it."""
+
+    def need(name: str, pattern: str, what: str) -> str:
+        value = (env.get(name) or "").strip()
+        if not value:
+            raise SettingsError(f"{name} is not set: BOT_CHANNEL=wecom_kf needs {what}")
+        if not re.fullmatch(pattern, value):
+            raise SettingsError(f"{name} does not look like {what}: copy it again from WeCom's admin console")
+        return value
+
+    corp_id = need("WECOM_CORP_ID", r"[A-Za-z0-9]{6,32}", "the corp ID (企业ID, My Company → Company Info)")
+    secret = need(
+        "WECOM_SECRET", r"[A-Za-z0-9_-]{16,64}", "the Secret of WeChat Customer Service (微信客服 → API)"
+    )
+    token = need("WECOM_TOKEN", r"[A-Za-z0-9]{1,32}", "the callback Token (letters and digits, at most 32)")
+    aes_key = need("WECOM_AES_KEY", r"[A-Za-z0-9]{43}", "the callback EncodingAESKey (43 letters and digits)")
+    kf_id = need("WECOM_KF_ID", r"wk[A-Za-z0-9_-]{4,62}", "a customer-service account id (open_kfid, wk…)")
+    api_url = (env.get("WECOM_API_URL") or "https://qyapi.weixin.qq.com").strip().rstrip("/")
+    if not api_url.startswith(("https://", "http://127.", "http://localhost")):
+        raise SettingsError(
+            f"WECOM_API_URL must be an https:// address (or a local test server), got {api_url!r}"
+        )
+    return WeComSettings(corp_id, secret, token, aes_key, kf_id, api_url)
 
 
 def check_reachable(settings: Settings) -> None:

@@ -134,6 +134,10 @@ CHANNEL_NOTES = {
     "telegram": N_(
         "This chat runs on Telegram, whose servers are outside mainland China, so what you send here leaves China."
     ),
+    "wecom": N_(
+        "This chat runs on WeChat customer service (微信客服), through WeCom, whose servers are in mainland "
+        "China: what you send here is kept by WeCom as well as by this assistant."
+    ),
     "local": N_(
         "This chat runs on this computer only: nothing is sent over the internet, and the data stays in "
         "this computer's database."
