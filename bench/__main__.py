@@ -2,7 +2,7 @@
 
 Sections: engine (bench/engine.py), adapters (bench/adapters.py), documents (bench/documents.py),
 ocr (bench/ocr.py), memory (bench/memory.py), scale (bench/scale.py), parsing (bench/parsing.py),
-waits (bench/waits.py; with the ocr and scale figures it makes the table "what a merchant waits for").
+miniapp (bench/miniapp.py), waits (bench/waits.py; with the ocr and scale figures it makes the table "what a merchant waits for").
 `--quick` runs a small
 version of each (CI: it checks that they run and that no update is lost or applied twice; it
 never judges a time). The exit status is 1 only for real errors: a section that failed, an update
@@ -23,7 +23,7 @@ import sys
 import time
 import traceback
 
-SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale", "parsing", "waits")
+SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale", "parsing", "miniapp", "waits")
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -131,6 +131,14 @@ def _section(name: str, args, pg_url: str | None, redis_url: str | None) -> dict
         from bench import parsing
 
         return parsing.run()
+    if name == "miniapp":
+        import shutil
+
+        if not shutil.which("chromium"):
+            return {"skipped": "chromium is not installed (apt-get install -y chromium)"}
+        from bench import miniapp
+
+        return miniapp.run(2 if quick else 7)
     raise ValueError(name)
 
 
@@ -197,6 +205,9 @@ def table(result: dict) -> str:
         for key in sorted(_get(result, "parsing", name, "rates") or {}):
             add("parsing", f"{name}: {key} (n={result['parsing'][name]['rates'][key]['n']})",
                 ("parsing", name, "rates", key, "rate"), "≥ 0.95")  # fmt: skip
+    add("miniapp", "case page first load KB", ("miniapp", "kb"), "≤ 300")
+    add("miniapp", "first load s (fresh server)", ("miniapp", "first_s"), "≤ 1")
+    add("miniapp", "load s (median)", ("miniapp", "median_s"), "≤ 1")
     width = max(len(label) for _, label, _, _ in rows) if rows else 10
     lines = [f"{'section':<10} {'figure':<{width}} {'value':>10}  goal", "-" * (width + 30)]
     for section, label, value, goal in rows:

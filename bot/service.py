@@ -41,6 +41,7 @@ class Outgoing:
     item: int | None = None
     file: OutFile | None = None
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+    lang: str | None = None  # the language the text is in (the runtime's own buttons follow it)
     case_id: str | None = None  # the case a rendered document belongs to (the console files it by case)
 
 
@@ -204,7 +205,9 @@ class Assistant:
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
-                Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
+                Outgoing(
+                    text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item, lang=reply.lang
+                )
             )
             if reply.action == "export" and archive is not None:
                 stamp = event.now.strftime("%Y%m%d")
