@@ -120,6 +120,10 @@ def _mask_cards(turn: Turn, event: Incoming) -> Incoming:
     caption, caption_count = (None, 0)
     if event.file and event.file.caption:
         caption, caption_count = mask_card_numbers(event.file.caption)
+    if event.reading and event.reading.get("fields"):  # what OCR read (a name, a note) is text too
+        fields = {k: mask_card_numbers(v)[0] for k, v in event.reading["fields"].items()}
+        if fields != event.reading["fields"]:
+            event = dataclasses.replace(event, reading={**event.reading, "fields": fields})
     if not count and not caption_count:
         return event
     turn.note(

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.documents.context import fmt_date
-from conversations.cards import mask_card_numbers
+from conversations.cards import mask_card_numbers, mask_everywhere
 from conversations.outputs import items, moment, plan_outputs
 
 if TYPE_CHECKING:
@@ -47,17 +47,12 @@ def sha256(data: bytes) -> str:
 
 def masked(value: object) -> object:
     """A copy of a JSON value with every string masked for card numbers."""
-    if isinstance(value, str):
-        return mask_card_numbers(value)[0]
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    if isinstance(value, dict):
-        return {k: masked(v) for k, v in value.items()}
-    return value
+    return mask_everywhere(value)
 
 
 def _evidence_name(no: int, item: dict) -> str:
     name = str(item.get("file_name") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = mask_card_numbers(name)[0]  # a case.json from elsewhere (the draft CLI) may hold any name
     name = _UNSAFE.sub("_", name).strip(" ._")[:80]
     if not name:
         sha = str(item.get("sha256") or "file")[:12]

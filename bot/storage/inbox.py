@@ -26,7 +26,7 @@ from sqlmodel import Session as Db
 
 from bot.storage.db import Database
 from bot.storage.models import ProcessedUpdate
-from conversations.cards import mask_card_numbers
+from conversations.cards import mask_everywhere
 
 KEEP_HANDLED = timedelta(minutes=10)
 KEEP_PROCESSED_IDS = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -63,13 +63,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def masked(value: Any) -> Any:
     """The update with every full card number in any text masked (text, captions, file names...)."""
-    if isinstance(value, str):
-        return mask_card_numbers(value)[0]
-    if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
+    return mask_everywhere(value)
 
 
 @dataclass(frozen=True)
