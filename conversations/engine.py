@@ -64,6 +64,10 @@ UNSUPPORTED = {
 }
 
 
+ALREADY_PRESSED = N_("⏳ Already on its way: you pressed this button before.")
+PRESSES_KEPT = 30  # the last button presses (message, button) remembered per case
+
+
 @dataclass
 class Outcome:
     session: Session
@@ -79,6 +83,12 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
     event = turn.event = _mask_cards(turn, event)
+    press = (
+        [event.message_id, event.choice] if event.kind == "choice" and event.message_id is not None else None
+    )
+    if press is not None and press in turn.session.conv.get("pressed", []):
+        turn.say(turn.t(ALREADY_PRESSED))  # a double tap: its work is running or done; nothing else
+        return Outcome(turn.session, turn.replies, changed=False)
     if not (event.kind == "choice" and event.choice.startswith("ocr:")):
         turn.session.conv.pop("ocr", None)  # anything else passes over a pending photo proposal
     if turn.session.pending and pending_action(turn, event):
@@ -98,6 +108,9 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
         prompt(turn)
     if turn.session.case is not None:
         turn.session.case["updated_at"] = ctx.now.isoformat(timespec="seconds")
+    if press is not None:  # kept with the case's cursor, so that another worker or a restart knows it too
+        recent = [p for p in turn.session.conv.get("pressed", []) if p != press][-(PRESSES_KEPT - 1) :]
+        turn.session.conv["pressed"] = [*recent, press]
     return Outcome(turn.session, turn.replies, profile=turn.profile, switched_from=turn.switched_from)
 
 

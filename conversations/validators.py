@@ -196,8 +196,6 @@ def card_masked(value: str) -> Result:
                 )
             )
     if m := _MASKED.match(s):
-        if len(m.group(1)) == 6 and 13 <= len(s) <= 19:  # as long as the card: a 19-digit one keeps 9 stars
-            return Valid(f"{m.group(1)}{'*' * (len(s) - 10)}{m.group(2)}")
         return Valid(f"{m.group(1)}{'*' * 6 if m.group(1) else '****'}{m.group(2)}")
     # grouped with other separators ("6217/00**/****/***0/122", "6225，88**…", "6225_8812_…"): the same
     # number once punctuation, symbols and spaces other than the masking characters are dropped

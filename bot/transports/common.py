@@ -25,6 +25,7 @@ from bot.service import Assistant, Outgoing
 from bot.storage.db import unavailable
 from bot.transports.ratelimit import InProcessLimiter, Limiter
 from conversations import Incoming
+from conversations.engine import ALREADY_PRESSED
 from conversations.events import Choice
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
 
@@ -221,7 +222,7 @@ class Api(Protocol):
 
     async def edit_text(self, chat_id: int, message_id: int, html_text: str, rows: Rows | None) -> None: ...
 
-    async def answer_callback(self, callback_id: str) -> None: ...
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None: ...
 
@@ -366,6 +367,7 @@ class Bridge:
     _changed: asyncio.Condition | None = None
     _inflight: int = 0
     _albums: dict[int, _Album] = field(default_factory=dict)  # chat -> the album being received
+    _presses: OrderedDict[tuple[int, int, str], int] = field(default_factory=OrderedDict)  # -> update id
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(self.tz)
@@ -392,6 +394,12 @@ class Bridge:
             if album is not None and album.group != group:
                 await self._flush_album(update.chat_id, album)
             if update.pressed is not None:
+                if self._pressed_before(update):
+                    lang = language_from_code(update.user.language_code)
+                    notice = translate(lang, ALREADY_PRESSED)
+                    await self._quietly(self.api.answer_callback(update.pressed.callback_id, notice))
+                    log.info("update %s: a button pressed again; answered, nothing done", update.update_id)
+                    return True
                 await self._quietly(self.api.answer_callback(update.pressed.callback_id))
             async with self.chat_lock(update.chat_id):
                 if group:
@@ -411,6 +419,27 @@ class Bridge:
             if done and mark:
                 await self._mark_handled(update.update_id)
         return done
+
+    def _pressed_before(self, update: Update) -> bool:
+        """A double tap: the same button of the same message pressed again (by another update) while its
+        work runs or after it was done. The engine checks the same across workers and restarts
+        (conversations/engine.py); this answers at once, before the first press's work is over."""
+        pressed = update.pressed
+        if pressed is None or pressed.message_id is None:
+            return False
+        key = (update.chat_id, pressed.message_id, pressed.data)
+        first = self._presses.get(key)
+        if first is not None and first != update.update_id:
+            return True
+        self._presses[key] = update.update_id
+        while len(self._presses) > 10_000:
+            self._presses.popitem(last=False)
+        return False
+
+    def _forget_press(self, update: Update) -> None:
+        """The press failed (the merchant was told to press again): a new press is not a double tap."""
+        if update.pressed is not None and update.pressed.message_id is not None:
+            self._presses.pop((update.chat_id, update.pressed.message_id, update.pressed.data), None)
 
     async def _apply(self, update: Update) -> None:
         await self.deliver(update.chat_id, await self._replies_or_sorry(update))
@@ -475,6 +504,7 @@ class Bridge:
                 if unavailable(exc):
                     raise StorageUnavailable() from exc
                 log.error("update %s not applied: %s", update.update_id, type(exc).__name__)
+                self._forget_press(update)
                 lang = language_from_code(update.user.language_code)
                 replies = [Outgoing(text="⚠️ " + translate(lang, SORRY))]
         return replies
@@ -484,7 +514,10 @@ class Bridge:
             return await self._process(Incoming.from_text(update.text, **base))
         if update.kind == "choice" and update.pressed is not None:
             await self._show_chosen(update.chat_id, update.pressed)
-            return await self._process(Incoming(kind="choice", choice=update.pressed.data, **base))
+            pressed = update.pressed
+            return await self._process(
+                Incoming(kind="choice", choice=pressed.data, message_id=pressed.message_id, **base)
+            )
         if update.kind == "file" and update.file is not None:
             return await self._file(update, base)
         return await self._process(

@@ -199,6 +199,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1000)
         self._message_ids: dict[int, itertools.count] = {}
         self._callbacks: dict[str, bool] = {}  # id -> answered
+        self.callback_texts: dict[str, str] = {}  # id -> the notice shown with the answer, if any
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[Injected]] = {}
         self._paused: dict[str, asyncio.Event] = {}
@@ -691,6 +692,8 @@ class FakeBotAPI:
         if len(str(params.get("text") or "")) > 200:
             raise ApiFailure(400, "Bad Request: MESSAGE_TOO_LONG")
         self._callbacks[callback_id] = True
+        if params.get("text"):
+            self.callback_texts[callback_id] = str(params["text"])
         return True
 
     async def _send_file(self, params: dict, field_name: str, kind: str) -> dict:
