@@ -25,6 +25,7 @@ from conversations.answers import (
     typed,
 )
 from conversations.cards import mask_card_numbers
+from conversations.chars import fit, fit_everywhere
 from conversations.commands import (
     ask_delete,
     list_cases,
@@ -82,7 +83,7 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     turn = Turn(session.clone(), event, ctx)
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
-    event = turn.event = _mask_cards(turn, event)
+    event = turn.event = _mask_cards(turn, _fit(event))
     press = (
         [event.message_id, event.choice] if event.kind == "choice" and event.message_id is not None else None
     )
@@ -125,6 +126,22 @@ def group_chat_reply(event: Incoming) -> Reply:
         ),
     )
     return Reply(text, lang=lang)
+
+
+def _fit(event: Incoming) -> Incoming:
+    """Characters no message or document can hold (lone surrogates, U+FFFE...) are dropped on arrival."""
+    changes: dict = {}
+    for name in ("text", "args", "first_name"):
+        value = getattr(event, name)
+        if value and fit(value) != value:
+            changes[name] = fit(value)
+    if event.file is not None:
+        name, caption = fit(event.file.name), event.file.caption and (fit(event.file.caption) or None)
+        if (name, caption) != (event.file.name, event.file.caption):
+            changes["file"] = dataclasses.replace(event.file, name=name or "file", caption=caption)
+    if event.reading and fit_everywhere(event.reading) != event.reading:
+        changes["reading"] = fit_everywhere(event.reading)
+    return dataclasses.replace(event, **changes) if changes else event
 
 
 def _mask_cards(turn: Turn, event: Incoming) -> Incoming:

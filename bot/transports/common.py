@@ -25,6 +25,7 @@ from bot.service import Assistant, Outgoing
 from bot.storage.db import unavailable
 from bot.transports.ratelimit import InProcessLimiter, Limiter
 from conversations import Incoming
+from conversations.chars import fit
 from conversations.engine import ALREADY_PRESSED
 from conversations.events import Choice
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
@@ -632,7 +633,7 @@ class Bridge:
         )
 
     async def send_text(self, chat_id: int, text: str, rows: Rows | None) -> int:
-        pieces = split_text(text)
+        pieces = split_text(fit(text))  # fit: a case stored before characters were cleaned on arrival
         message_id = 0
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1

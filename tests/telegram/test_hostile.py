@@ -99,3 +99,52 @@ async def test_hostile_text_is_shown_literally_in_chat_and_documents(framework, 
         for value in expected:
             want = plain(value) if name.endswith(".docx") else plain(visible(value))
             assert want in found, (name, value, text[:3000])
+
+
+BROKEN = "\ufffe\uffff\udfff\ud800\U0010ffff\x00\x08"  # noncharacters, lone surrogates, controls
+BROKEN_NAME = f"Broken{BROKEN} Shop"
+BROKEN_STATEMENT = f"He says{BROKEN} it was not him{chr(0xDBFF)}"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_broken_characters_are_cleaned_on_the_way_in(framework, fake, start_bot, tmp_path):
+    """Characters no document format can hold, in answers, a caption and a file name: cleaned when they
+    arrive, so that every document is made (before: python-docx ValueError, the PDF renderer's
+    UnicodeEncodeError, and "press again later" forever)."""
+    bot = await start_bot(framework, "polling")
+    merchant = Merchant.create(fake, bot, tmp_path, USER + 1, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    answers = {**ANSWERS, "merchant.name": BROKEN_NAME, "customer.statement": BROKEN_STATEMENT}
+    sent_file = False
+    await merchant.send("/start")
+    for _ in range(120):
+        asks = merchant.asks
+        if asks is None and "confirm" in merchant.choices:
+            break
+        if asks == "txn.datetime" and "done" in merchant.choices:
+            await merchant.press("done")
+        elif asks == "evidence.kind":
+            await merchant.press("evidence.kind=cctv" if not sent_file else "done")
+        elif asks == "evidence.file":
+            sent_file = True
+            await merchant.document(photo(5), "cam\ufffe\uffff\x08.jpg", "image/jpeg", caption=BROKEN)
+        else:
+            await merchant.answer(asks, answers)
+    else:
+        raise AssertionError("never reached the review")
+    await merchant.press("confirm")
+    documents = [m for m in await merchant.press("output:all") if m.kind == "document"]
+    names = {m.file_name for m in documents}
+    for wanted in (
+        "acquirer.zh.docx",
+        "acquirer.zh.pdf",
+        "pboc.zh.docx",
+        "witness.zh.pdf",
+        "evidence-pack.zip",
+    ):
+        assert wanted in names, sorted(names)
+    chat = "\n".join(m.text for m in fake.chat(USER + 1) if m.kind == "text")
+    assert "Broken Shop" in chat and "He says it was not him" in chat
+    assert "⚠️" not in chat  # no "try again later"
+    docx = next(m for m in documents if m.file_name == "acquirer.zh.docx")
+    body = "\n".join(p.text for p in Document(io.BytesIO(docx.data)).paragraphs)
+    assert "Broken Shop" in body
