@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -268,28 +269,116 @@ def keyboard(choices: list[Choice]) -> Rows | None:
     return rows
 
 
+def utf16_len(text: str) -> int:
+    """Telegram counts a message's length in UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split an HTML message at line breaks into pieces Telegram accepts."""
-    if len(text) <= limit:
+    """Split an HTML message into pieces Telegram accepts (at most `limit` characters of text each).
+
+    Split on the text, then escape: the HTML is read into its text and formatting, the text is cut
+    (at a line break, else a space, else anywhere), and each piece is written as HTML again with its
+    share of the formatting. A cut never falls inside an entity (`&lt;`) or a tag, and a bold or
+    italic run that spans a cut is closed before it and opened again after it."""
+    if utf16_len(text) <= limit:
         return [text]
+    plain, entities = html_to_entities(text)
     pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single overlong line: cut it (rare; the engine keeps lines short)
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return [p for p in pieces if p.strip()] or [text[:limit]]
+    start = 0
+    while start < len(plain):
+        end, resume = _cut(plain, start, limit)
+        if plain[start:end].strip():  # Telegram refuses a message of only spaces
+            pieces.append(_piece_html(plain, entities, start, end))
+        start = resume
+    return pieces
+
+
+def _cut(plain: str, start: int, limit: int) -> tuple[int, int]:
+    """Where the piece from `start` ends, and where the next one begins (after a line break cut at)."""
+    end, units = start, 0
+    while end < len(plain) and units + (2 if ord(plain[end]) > 0xFFFF else 1) <= limit:
+        units += 2 if ord(plain[end]) > 0xFFFF else 1
+        end += 1
+    if end >= len(plain):
+        return len(plain), len(plain)
+    for separator in ("\n", " "):
+        at = plain.rfind(separator, start, end + 1)
+        if at > start:
+            return at, at + 1  # the line break or space cut at is not shown
+    end = max(end, start + 1)
+    return end, end  # a single overlong word: cut it (rare; the engine keeps lines short)
+
+
+def _piece_html(plain: str, entities: list[Entity], start: int, end: int) -> str:
+    """The HTML of plain[start:end] with the formatting that falls inside it."""
+    offset, stop = utf16_len(plain[:start]), utf16_len(plain[:end])
+    inside = []
+    for entity in entities:
+        lo, hi = max(entity.offset, offset), min(entity.offset + entity.length, stop)
+        if hi > lo:
+            inside.append(replace(entity, offset=lo - offset, length=hi - lo))
+    return entities_to_html(plain[start:end], inside)
+
+
+_TAG_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+}
+
+
+class _HtmlReader(HTMLParser):
+    """Our Telegram HTML as Telegram reads it: the text, and entities at UTF-16 offsets."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self.entities: list[Entity] = []
+        self.stack: list[tuple[str, int, dict]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack.append((tag, utf16_len(self.text), {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1][0] != tag:
+            return
+        _, begin, attributes = self.stack.pop()
+        length = utf16_len(self.text) - begin
+        kind = _TAG_TYPES.get(tag)
+        if kind is None or length <= 0:
+            return
+        if tag == "code" and self.stack and self.stack[-1][0] == "pre":
+            self.stack[-1][2]["language"] = (attributes.get("class") or "").removeprefix("language-")
+            return
+        self.entities.append(
+            Entity(
+                kind, begin, length, url=attributes.get("href"), language=attributes.get("language") or None
+            )
+        )
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def html_to_entities(source: str) -> tuple[str, list[Entity]]:
+    """Plain text and entities of an HTML message (the inverse of `entities_to_html`)."""
+    reader = _HtmlReader()
+    reader.feed(source)
+    reader.close()
+    return reader.text, sorted(reader.entities, key=lambda e: (e.offset, -e.length))
 
 
 _TAGS = {

@@ -148,3 +148,35 @@ async def test_broken_characters_are_cleaned_on_the_way_in(framework, fake, star
     docx = next(m for m in documents if m.file_name == "acquirer.zh.docx")
     body = "\n".join(p.text for p in Document(io.BytesIO(docx.data)).paragraphs)
     assert "Broken Shop" in body
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_long_review_is_split_on_the_text_never_inside_an_entity(
+    framework, fake, start_bot, tmp_path
+):
+    """A 2,000-character statement of '<' and '&' makes the review longer than a message: every piece
+    shows the statement's characters as typed (before: a cut inside '&lt;' showed '…&l' | 't;<<…')."""
+    bot = await start_bot(framework, "polling")
+    user = USER + 2
+    merchant = Merchant.create(fake, bot, tmp_path, user, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    statement = ("<<&>" * 500)[:1999] + "!"
+    answers = {**ANSWERS, "customer.statement": statement}
+    await merchant.send("/start")
+    for _ in range(120):
+        asks = merchant.asks
+        if asks is None and "confirm" in merchant.choices:
+            break
+        if (
+            asks == "txn.datetime"
+            and "done" in merchant.choices
+            or asks in ("evidence.kind", "evidence.file")
+        ):
+            await merchant.press("done")
+        else:
+            await merchant.answer(asks, answers)
+    else:
+        raise AssertionError("never reached the review")
+    shown = [m.text for m in fake.chat(user) if m.kind == "text"]
+    review = "".join("".join(text.split()) for text in shown[-3:])  # the review's pieces, as Telegram shows
+    assert statement in review
+    assert "&lt;" not in review and "&amp;" not in review and "&l" not in review
