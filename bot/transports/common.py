@@ -479,6 +479,9 @@ class Bridge:
         try:
             if update.kind == "ignore":
                 return True
+            if update.chat_id != update.user.id:  # a private chat's id is its user's: forged, or a bug
+                log.warning("update %s refused: sent into a private chat by another user", update.update_id)
+                return True
             group = update.file.media_group_id if update.kind == "file" and update.file else None
             album = self._albums.get(update.chat_id)
             if album is not None and album.group != group:

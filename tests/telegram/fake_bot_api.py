@@ -376,6 +376,20 @@ class FakeBotAPI:
             **content,
         }
 
+    def send_forged(self, from_id: int, chat_id: int, text: str) -> int:
+        """What Telegram never sends: a message in one user's private chat from another user (a forged
+        webhook request, or a buggy proxy in front of the bot)."""
+        message = self._user_message(chat_id, text=text)
+        return self._push({"message": {**message, "from": self.users[from_id]}})
+
+    def press_forged(self, from_id: int, chat_id: int, message_id: int, data: str) -> int:
+        """A button of one user's message pressed by another user."""
+        callback_id = f"cb{next(self._callback_ids)}"
+        self._callbacks[callback_id] = False
+        message = self._message_json(chat_id, self.message(chat_id, message_id))
+        query = {"id": callback_id, "from": self.users[from_id], "chat_instance": "ci", "data": data}
+        return self._push({"callback_query": {**query, "message": message}})
+
     def _push(self, update: dict) -> int:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}

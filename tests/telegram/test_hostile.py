@@ -3,10 +3,13 @@ pastes are shown literally, in chat (as Telegram renders our HTML) and in the DO
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import re
 import unicodedata
 
+import aiohttp
 import pytest
 from docx import Document
 from pypdf import PdfReader
@@ -180,3 +183,64 @@ async def test_a_long_review_is_split_on_the_text_never_inside_an_entity(
     review = "".join("".join(text.split()) for text in shown[-3:])  # the review's pieces, as Telegram shows
     assert statement in review
     assert "&lt;" not in review and "&amp;" not in review and "&l" not in review
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_private_chat_update_from_another_user_is_refused(framework, fake, start_bot, tmp_path):
+    """Defence in depth (before: a forged webhook update sent B's case list into A's chat)."""
+    bot = await start_bot(framework, "webhook")
+    alice, bob = USER + 10, USER + 11
+    fake.user(alice, "en", "Alice")
+    fake.user(bob, "en", "Bob")
+    for user in (alice, bob):
+        await bot.bridge.wait_handled(fake.send_text(user, "/start"), timeout=60)
+    await bot.bridge.wait_handled(fake.send_text(bob, "/cases"), timeout=60)
+    bobs_list = fake.chat(bob)[-1].text
+    before = len(fake.chat(alice))
+    forged = [fake.send_forged(bob, alice, "/cases"), fake.send_forged(bob, alice, "/delete")]
+    question = next(m for m in reversed(fake.chat(alice)) if m.choice_ids)
+    forged.append(fake.press_forged(bob, alice, question.message_id, question.choice_ids[0]))
+    for update_id in forged:
+        await bot.bridge.wait_handled(update_id, timeout=60)
+    assert fake.chat(alice)[before:] == []  # nothing said in Alice's chat, nothing of Bob's shown
+    assert [m.text for m in fake.chat(bob)][-1] == bobs_list  # and nothing in Bob's
+    await bot.bridge.wait_handled(fake.send_text(alice, "/cases"), timeout=60)
+    assert fake.chat(alice)[-1].text != bobs_list  # Alice's own list: her case, not Bob's
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_webhook_nesting_and_disconnects(framework, fake, start_bot, caplog):
+    """100,000 nested brackets: 400 (before: 500 and a RecursionError traceback); 300 clients that go away
+    mid-request: one INFO line each, no ERROR (before: 300 tracebacks); the bot goes on."""
+    bot = await start_bot(framework, "webhook")
+    url = fake.webhook["url"]
+    host, port = "127.0.0.1", int(url.split(":")[2].split("/")[0])
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "test-secret_123"}
+    caplog.set_level("INFO")
+    async with aiohttp.ClientSession() as http:
+        for body in (
+            "[" * 100_000 + "]" * 100_000,
+            '{"update_id": 1, "message": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        ):
+            async with http.post(url, data=body, headers=headers) as response:
+                assert response.status == 400
+    head = (
+        f"POST {url.split(str(port), 1)[1]} HTTP/1.1\r\nHost: {host}\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: test-secret_123\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100000\r\n\r\n"
+    ).encode()
+    for _ in range(300):
+        _reader, writer = await asyncio.open_connection(host, port)
+        writer.write(head + b'{"update_id": 5, "message": {')
+        await writer.drain()
+        writer.transport.abort()
+    for _ in range(100):
+        abandoned = [r for r in caplog.records if "abandoned" in r.getMessage()]
+        if len(abandoned) == 300:
+            break
+        await asyncio.sleep(0.05)
+    assert len(abandoned) == 300 and all(r.levelname == "INFO" for r in abandoned)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    fake.user(USER + 20)
+    await bot.bridge.wait_handled(fake.send_text(USER + 20, "/start"), timeout=60)
+    assert fake.chat(USER + 20)
