@@ -28,6 +28,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 MASK_CHAR = "*"
 MAX_GAP = 3  # separator characters between two groups of one number ("6225 - 8812", "\r\n", "卡号")
@@ -98,25 +99,40 @@ def _gap(text: str, start: int, end: int) -> int:
     return sum(1 for ch in text[start:end] if unicodedata.category(ch) not in _IGNORED)
 
 
-def _chains(text: str) -> Iterator[list[list[Digit]]]:
-    """Digit groups (runs with nothing visible between them) joined by short separators."""
-    chain: list[list[Digit]] = []
-    group: list[Digit] = []
+@dataclass
+class _Chain:
+    """Digit groups joined by short separators: their digits in ASCII, where each digit came from, and
+    how many digits each group has."""
+
+    digits: list[str] = field(default_factory=list)
+    where: list[tuple[int, int]] = field(default_factory=list)  # (position in the text, digit of the char)
+    sizes: list[int] = field(default_factory=list)
+
+
+def _chains(text: str) -> Iterator[_Chain]:
+    chain = _Chain()
     end = None
     for match in _RUN.finditer(text):
-        if end is not None:
-            gap = _gap(text, end, match.start())
-            if gap:
-                chain.append(group)
-                group = []
-            if gap > MAX_GAP:
+        gap = _gap(text, end, match.start()) if end is not None else 1
+        if gap > MAX_GAP:
+            if sum(chain.sizes) >= 13:
                 yield chain
-                chain = []
-        for pos in range(match.start(), match.end()):
-            group.extend((pos, k, d) for k, d in enumerate(digits_of(text[pos])))
+            chain = _Chain()
+        if gap:
+            chain.sizes.append(0)
+        run = match.group()
+        if run.isascii():
+            chain.digits.append(run)
+            chain.where.extend((pos, 0) for pos in range(match.start(), match.end()))
+            chain.sizes[-1] += len(run)
+        else:
+            for pos, ch in enumerate(run, match.start()):
+                value = digits_of(ch)
+                chain.digits.append(value)
+                chain.where.extend((pos, k) for k in range(len(value)))
+                chain.sizes[-1] += len(value)
         end = match.end()
-    if group:
-        chain.append(group)
+    if sum(chain.sizes) >= 13:
         yield chain
 
 
@@ -129,27 +145,32 @@ def find_card_numbers(text: str) -> list[list[Digit]]:
     """Every card number in the text, as its digits with their positions (overlapping ones included)."""
     found = []
     for chain in _chains(text):
-        if sum(map(len, chain)) < 13:
-            continue
-        for i in range(len(chain)):
-            total = 0
-            for j in range(i, len(chain)):
-                total += len(chain[j])
+        digits = "".join(chain.digits)
+        starts = [0]
+        for size in chain.sizes:
+            starts.append(starts[-1] + size)
+        for i in range(len(chain.sizes)):
+            for j in range(i, len(chain.sizes)):
+                total = starts[j + 1] - starts[i]
                 if total > 19:
                     break
-                window = chain[i : j + 1]
-                if total < 13 or not _grouped([len(g) for g in window]):
+                if total < 13 or not _grouped(chain.sizes[i : j + 1]):
                     continue
-                digits = [d for g in window for d in g]
-                if is_card_number("".join(d[2] for d in digits)):
-                    found.append(digits)
+                number = digits[starts[i] : starts[j + 1]]
+                if is_card_number(number):
+                    found.append(
+                        [
+                            (*chain.where[n], d)
+                            for n, d in zip(range(starts[i], starts[j + 1]), number, strict=True)
+                        ]
+                    )
     return found
 
 
 def mask_card_numbers(text: str) -> tuple[str, int]:
     """Return the text with every full card number masked in place, and how many were masked."""
-    if not isinstance(text, str) or not _RUN.search(text):
-        return text, 0
+    if not isinstance(text, str) or sum(map(len, _RUN.findall(text))) < 13:
+        return text, 0  # fewer digits than any card has (most log lines, names, amounts)
     hidden: dict[int, set[int]] = {}
     count = 0
     for digits in find_card_numbers(text):
