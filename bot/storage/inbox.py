@@ -27,6 +27,7 @@ from sqlmodel import Session as Db
 from bot.storage.db import Database
 from bot.storage.models import ProcessedUpdate
 from conversations.cards import mask_everywhere
+from conversations.chars import fit_everywhere
 
 KEEP_HANDLED = timedelta(minutes=10)
 KEEP_PROCESSED_IDS = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -62,8 +63,9 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def masked(value: Any) -> Any:
-    """The update with every full card number in any text masked (text, captions, file names...)."""
-    return mask_everywhere(value)
+    """The update with every full card number in any text masked (text, captions, file names...), and
+    without characters a database or document cannot hold (a lone surrogate, U+FFFE)."""
+    return mask_everywhere(fit_everywhere(value))
 
 
 @dataclass(frozen=True)

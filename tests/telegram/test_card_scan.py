@@ -11,6 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from docx import Document
 from pypdf import PdfReader
 
@@ -197,17 +198,20 @@ def test_the_any_form_scanner_finds_what_it_must():
     assert cards_in_any_form("6225 88** **** 1230 ６２２５８８＊＊＊＊＊＊１２３０".encode()) == set()
 
 
-async def test_no_card_number_in_any_form_is_kept_anywhere(fake, start_bot, tmp_path, monkeypatch):
+@pytest.mark.parametrize("framework, mode", [("aiogram", "webhook"), ("ptb", "polling")])
+async def test_no_card_number_in_any_form_is_kept_anywhere(
+    framework, mode, fake, start_bot, tmp_path, monkeypatch
+):
     stream = io.StringIO()
     logs.setup("DEBUG", stream)
     try:
-        await _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream)
+        await _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream, framework, mode)
     finally:
         logging.getLogger().handlers[:] = []
         logging.getLogger().setLevel(logging.WARNING)
 
 
-async def _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream) -> None:
+async def _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream, framework, mode) -> None:
     fours = [4, 4, 4, 4]
     wide, arabic, bold, keycap = (
         WIDTHS_NAMED["fullwidth"],
@@ -226,7 +230,7 @@ async def _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream) -> N
 
     monkeypatch.setattr(bot.ocr, "read_image", read_image)
     url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-    runtime = await start_bot("aiogram", "webhook", database_url=url)
+    runtime = await start_bot(framework, mode, database_url=url)
     merchant = Merchant.create(fake, runtime, tmp_path, USER, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
     typed_with_cards = {
         "merchant.name": "Card Shop " + written(CARDS[0], fours, "\u3000", wide),
