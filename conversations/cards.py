@@ -9,7 +9,8 @@ one detector, used everywhere the masker runs:
 1. every character is read as the digits it stands for after NFKC (full-width, mathematical,
    superscript, circled, other scripts' decimal digits), format characters and combining marks
    (zero-width space, BOM, keycap marks) count as nothing;
-2. digit groups joined by a short run (at most ``MAX_GAP`` characters) of anything else form a chain;
+2. digit groups joined by a short run (at most ``MAX_GAP`` characters) of anything but Latin letters
+   form a chain (letters and digits mixed are a hex value or an id, never a card number's groups);
 3. any window of whole groups of a chain with 13-19 digits, grouped as card numbers are (every group
    but the last of 3 digits or more, or one digit at a time, which keeps dates and times such as
    2025-11-22 18:30:45 out), that passes Luhn is a card number;
@@ -43,6 +44,7 @@ _OTHER_DIGITS = (
     "\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a\U0001f100-\U0001f10a"
 )
 _RUN = re.compile(rf"[\d{_OTHER_DIGITS}]+")
+_LATIN = re.compile(r"[A-Za-z]")
 
 Digit = tuple[int, int, str]  # position in the text, index among the character's digits, the digit
 
@@ -93,10 +95,14 @@ def normalized_digits(text: str) -> str:
 
 
 def _gap(text: str, start: int, end: int) -> int:
-    """How many visible characters separate two digit runs (MAX_GAP + 1 standing for 'too many')."""
-    if end - start > 8 * (MAX_GAP + 1):
+    """How many visible characters separate two digit runs (MAX_GAP + 1 standing for 'too many').
+
+    A Latin letter is never a separator: digits and letters mixed are a word of their own (a SHA-256
+    or other hex value, a file id, an order number like 62A2588B), not a card number's groups."""
+    gap = text[start:end]
+    if end - start > 8 * (MAX_GAP + 1) or (not gap.isdigit() and _LATIN.search(gap)):
         return MAX_GAP + 1
-    return sum(1 for ch in text[start:end] if unicodedata.category(ch) not in _IGNORED)
+    return sum(1 for ch in gap if unicodedata.category(ch) not in _IGNORED)
 
 
 @dataclass
