@@ -115,3 +115,13 @@ def test_real_photo_of_a_slip_is_read(db, tmp_path: Path):
     txn = chat.case()["txn"][0]
     for key in ("txn.reference_no", "txn.amount", "txn.voucher_no"):
         assert txn[key.split(".")[1]] == slip.truth[key]
+
+
+@pytest.mark.parametrize("typed", ["全部", "use all"])
+def test_use_all_typed_accepts_the_proposal(db, monkeypatch, typed):
+    chat = _at_txn(db)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, READ))
+    chat.send(typed)
+    txn = chat.case()["txn"][0]
+    assert txn["reference_no"] == "251122183045" and txn["amount"] == "1288.00"
