@@ -53,7 +53,7 @@ class NullApi:
     async def edit_text(self, chat_id, message_id, html_text, rows) -> None:
         return None
 
-    async def answer_callback(self, callback_id) -> None:
+    async def answer_callback(self, callback_id, text=None) -> None:
         return None
 
     async def send_document(self, chat_id, name, data, mime) -> None:

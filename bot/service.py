@@ -162,6 +162,9 @@ class Assistant:
         if event.chat_type != "private":  # nothing from a group is stored
             reply = group_chat_reply(event)
             return [Outgoing(text=reply.text)]
+        if event.chat_id is not None and event.chat_id != event.user_id:  # the runtimes refuse it first
+            log.warning("update %s refused: sent into a private chat by another user", event.update_id)
+            return []
         event = self._read_photo(event)
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)

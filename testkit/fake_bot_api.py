@@ -201,6 +201,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1000)
         self._message_ids: dict[int, itertools.count] = {}
         self._callbacks: dict[str, bool] = {}  # id -> answered
+        self.callback_texts: dict[str, str] = {}  # id -> the notice shown with the answer, if any
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[Injected]] = {}
         self._paused: dict[str, asyncio.Event] = {}
@@ -376,6 +377,20 @@ class FakeBotAPI:
             "date": int(time.time()),
             **content,
         }
+
+    def send_forged(self, from_id: int, chat_id: int, text: str) -> int:
+        """What Telegram never sends: a message in one user's private chat from another user (a forged
+        webhook request, or a buggy proxy in front of the bot)."""
+        message = self._user_message(chat_id, text=text)
+        return self._push({"message": {**message, "from": self.users[from_id]}})
+
+    def press_forged(self, from_id: int, chat_id: int, message_id: int, data: str) -> int:
+        """A button of one user's message pressed by another user."""
+        callback_id = f"cb{next(self._callback_ids)}"
+        self._callbacks[callback_id] = False
+        message = self._message_json(chat_id, self.message(chat_id, message_id))
+        query = {"id": callback_id, "from": self.users[from_id], "chat_instance": "ci", "data": data}
+        return self._push({"callback_query": {**query, "message": message}})
 
     def _push(self, update: dict) -> int:
         update_id = next(self._update_ids)
@@ -698,6 +713,8 @@ class FakeBotAPI:
         if len(str(params.get("text") or "")) > 200:
             raise ApiFailure(400, "Bad Request: MESSAGE_TOO_LONG")
         self._callbacks[callback_id] = True
+        if params.get("text"):
+            self.callback_texts[callback_id] = str(params["text"])
         return True
 
     async def _send_file(self, params: dict, field_name: str, kind: str) -> dict:

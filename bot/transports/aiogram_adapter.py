@@ -123,8 +123,8 @@ class AiogramApi:
             )
         )
 
-    async def answer_callback(self, callback_id: str) -> None:
-        await _guard(self.bot.answer_callback_query(callback_id))
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        await _guard(self.bot.answer_callback_query(callback_id, text=text))
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None:
         await _guard(self.bot.send_document(chat_id, BufferedInputFile(data, filename=name)))

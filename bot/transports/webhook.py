@@ -54,8 +54,13 @@ def make_app(
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=401, text="wrong secret token")
         try:
-            data = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+            body = await request.read()
+        except ConnectionError:  # the client went away mid-request: nothing arrived, nothing to answer
+            log.info("webhook request abandoned by the client before its body arrived")
+            return web.Response(status=400, text="incomplete")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nested too deep
             return web.Response(status=400, text="not JSON")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="not an update")

@@ -170,7 +170,7 @@ class WeComApi:
     async def edit_text(self, chat_id: int, message_id: int, html_text: str, rows: Rows | None) -> None:
         return None  # WeChat messages cannot be edited: progress and marks are Telegram's niceties
 
-    async def answer_callback(self, callback_id: str) -> None:
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
         return None
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None:
