@@ -97,7 +97,7 @@ def test_review_edit_a_group_and_come_back(db):
     chat.choose("edit:merchant")
     assert chat.asks == "merchant.name"
     chat.send("West Lake Snacks & Tea")
-    for _ in range(8):
+    for _ in range(12):
         if chat.asks is None:
             break
         chat.choose("keep" if "keep" in chat.choices else "skip")
@@ -115,7 +115,7 @@ def test_review_add_and_remove_transactions(db):
     chat.send("2025-11-22 19:05")
     chat.answer_until("txn.reference_no", {"txn.amount": "66"})
     chat.send("/skip")
-    for _ in range(10):
+    for _ in range(14):
         if chat.asks is None:
             break
         chat.choose("txn.type=sale" if chat.asks == "txn.type" else "skip")

@@ -152,7 +152,8 @@ def test_console_restart_continues(tmp_path):
 
     first = console("2\n1\nWest Lake Snacks\n")
     assert "West Lake Snacks" in first
-    second = console("/skip\n")
+    second = console("/skip\n/skip\n")
     assert "Welcome back" in second
-    # the merchant-number question comes back first, then /skip moves on to the terminal number
-    assert second.index("15 digits") < second.index("8 letters or digits")
+    # the next question (the shop's Chinese name, asked of an English speaker) comes back first,
+    # then /skip moves on to the merchant number and the terminal number
+    assert second.index("name in Chinese") < second.index("15 digits") < second.index("8 letters or digits")
