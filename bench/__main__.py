@@ -187,6 +187,7 @@ def table(result: dict) -> str:
     add("ocr", "precision", ("ocr", "precision"))
     add("memory", "idle MB (ptb)", ("memory", "idle_mb"), "≤ 120")
     add("memory", "after 10,000 stored cases MB", ("memory", "cases_10k_mb"))
+    add("memory", "after the documents warm-up MB", ("memory", "after_warm_up_mb"))
     add("memory", "with the OCR model MB", ("memory", "with_ocr_mb"))
     add("memory", "idle MB (aiogram)", ("memory", "aiogram", "idle_mb"))
     add("scale", "1 worker: updates/s", ("scale", "one", "updates_per_s"))
