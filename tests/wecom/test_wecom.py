@@ -19,7 +19,7 @@ from bot.transports.common import split_text
 from bot.transports.local import LocalChat, LocalUser
 from bot.transports.plain import html_to_text
 from bot.transports.wecom import WeComRuntime
-from bot.transports.wecom.adapter import MENU_ITEMS, MORE_WAITING, TEXT_BYTES, _cut
+from bot.transports.wecom.adapter import MENU_ITEMS, MORE_WAITING, text_pieces
 from conversations.i18n import translate
 from tests.conftest import FIXED_NOW, SHANGHAI
 from tests.telegram.merchant import ANSWERS, pdf, photo
@@ -37,8 +37,8 @@ def expected(messages: list[Outgoing]) -> list[dict]:
         if message.text:
             html_pieces = split_text(message.text)
             for index, html in enumerate(html_pieces):
-                texts = _cut(html_to_text(html).strip() or "…", TEXT_BYTES)
                 ids = [c.id for c in message.choices] if index == len(html_pieces) - 1 else []
+                texts = text_pieces(html_to_text(html).strip() or "…", bool(ids))
                 for sub_index, text in enumerate(texts):
                     if sub_index == len(texts) - 1 and ids:
                         for start in range(0, len(ids), MENU_ITEMS):

@@ -30,6 +30,7 @@ log = logging.getLogger("bot.wecom")
 
 TEXT_BYTES = 2000  # send_msg takes at most 2048 bytes of text
 MENU_ITEMS = 10  # and at most 10 items in a menu
+MENU_HEAD_BYTES = 1000  # a menu's head_content takes at most 1024 bytes
 MENU_LABEL_BYTES = 120  # of at most 128 bytes each
 MORE_WORDS = {"继续", "更多", "more", "continue", "next", "下一页"}
 MORE_WAITING = N_("More messages are waiting for you. Send “继续” (or “more”) to receive them.")
@@ -88,6 +89,14 @@ def to_update(data: dict) -> Update:
     return Update(plain.update_id, "unsupported", user_id, user, unsupported=str(kind or "other"))
 
 
+def text_pieces(text: str, with_menu: bool) -> list[str]:
+    """The messages one text takes: pieces of at most 2000 bytes, the last short enough to head a menu."""
+    pieces = _cut(text, TEXT_BYTES)
+    if with_menu and len(pieces[-1].encode("utf-8")) > MENU_HEAD_BYTES:
+        pieces = pieces[:-1] + _cut(pieces[-1], MENU_HEAD_BYTES)
+    return pieces
+
+
 def _cut(text: str, limit: int) -> list[str]:
     """Text in pieces of at most `limit` UTF-8 bytes, cut at line breaks where possible."""
     pieces: list[str] = []
@@ -133,8 +142,8 @@ class WeComApi:
 
     async def send_text(self, chat_id: int, html_text: str, rows: Rows | None) -> int:
         text = html_to_text(html_text).strip() or "…"
-        pieces = _cut(text, TEXT_BYTES)
         items = [(label, data) for row in rows or [] for label, data in row]
+        pieces = text_pieces(text, bool(items))
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             if last and items:
