@@ -13,6 +13,7 @@ from bot import zipparts
 from bot.reminders import Reminder
 from bot.storage import Database, inbox, outbox, wecom
 from bot.storage.models import CaseRow, EvidenceBlob, EvidenceFile, ProcessedUpdate, UserRow
+from conversations.cards import mask_card_numbers, mask_everywhere
 from conversations.review import export
 
 
@@ -37,13 +38,13 @@ def export_parts(
         "saved_merchant_details": user.profile if user else None,
         "exported_at": now.isoformat(timespec="seconds"),
     }
-    entries = [_entry(names.add("", "account.json"), _json(account), first=True)]
+    entries = [_entry(names.add("", "account.json"), _json(mask_everywhere(account)), first=True)]
     cases = db.execute(
         select(CaseRow).where(CaseRow.user_id == user_id).order_by(CaseRow.created_at)
     ).scalars()
     for row in cases:
         path = names.add(f"cases/{zipparts.clean_component(row.id)}", "case.json")
-        entries.append(_entry(path, _json(export(row.data, tz)), first=True))
+        entries.append(_entry(path, _json(mask_everywhere(export(row.data, tz))), first=True))
     files = db.execute(select(EvidenceFile).where(EvidenceFile.user_id == user_id)).scalars()
     seen: set[str] = set()
     for item in files:
@@ -52,8 +53,9 @@ def export_parts(
         seen.add(item.sha256)
         blob = db.get(EvidenceBlob, item.sha256)
         if blob is not None:
-            path = names.add("files", f"{item.sha256[:12]}-{item.name}", fallback=item.sha256[:12])
-            entries.append(zipparts.Entry(path, bytes(blob.data), original=item.name))
+            shown = mask_card_numbers(item.name)[0]  # masked when stored; again for rows older than that
+            path = names.add("files", f"{item.sha256[:12]}-{shown}", fallback=item.sha256[:12])
+            entries.append(zipparts.Entry(path, bytes(blob.data), original=shown))
 
     def manifest(info: dict) -> dict:
         return {

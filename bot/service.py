@@ -48,12 +48,14 @@ class Outgoing:
     item: int | None = None
     file: OutFile | None = None
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+    lang: str | None = (
+        None  # the language the text is in (the runtime's own buttons, a job's notes follow it)
+    )
     edit: int | None = None  # edit this message (a pressed question) to `text`, its buttons taken away
     documents: DocumentsJob | None = None  # outbox mode: the documents of one request, in order
     export: str | None = None  # outbox mode: the /export archive's file name, built when it is sent
     progress: bool = False  # the message that shows a document job's progress
     if_resumed: bool = False  # sent only when a job is taken up again after a restart
-    lang: str | None = None  # of a job's notes (an export's parts)
     after_others: bool = False  # another worker still sends earlier messages of the chat: wait for them
     queued: int | None = None
     state: dict | None = None
@@ -147,9 +149,11 @@ class Assistant:
         retention_days: int = 365,
         outbox_worker: str | None = None,
         channel: str = "telegram",
+        ocr: bool = True,
     ):
         self.retention_days = retention_days
         self.channel = channel
+        self.ocr = ocr  # OCR=off: photos are kept as evidence, their numbers typed
         self.outbox_worker = outbox_worker  # set: `apply` stores what it returns in the outbox
         self.applied: set[int] = set()  # outbox mode: update ids whose inbox row `apply` marked handled
         self.db = db
@@ -192,7 +196,12 @@ class Assistant:
 
     def _read_photo(self, event: Incoming) -> Incoming:
         """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
-        if event.kind != "file" or event.file is None or not event.file.mime.startswith("image/"):
+        if (
+            not self.ocr
+            or event.kind != "file"
+            or event.file is None
+            or not event.file.mime.startswith("image/")
+        ):
             return event
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -243,6 +252,9 @@ class Assistant:
         if event.chat_type != "private":  # nothing from a group is stored
             reply = group_chat_reply(event)
             return [Outgoing(text=reply.text)]
+        if event.chat_id is not None and event.chat_id != event.user_id:  # the runtimes refuse it first
+            log.warning("update %s refused: sent into a private chat by another user", event.update_id)
+            return []
         event = self._read_photo(event)
         stored = self.outbox_worker is not None
         with self.db.session() as db:
@@ -319,7 +331,9 @@ class Assistant:
         menus: list[Outgoing] = []
         stamp = event.now.strftime("%Y%m%d")
         for index, reply in enumerate(outcome.replies):
-            message = Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
+            message = Outgoing(
+                text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item, lang=reply.lang
+            )
             messages.append(message)
             if reply.action == "export":
                 if stored:

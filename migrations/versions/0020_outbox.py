@@ -1,15 +1,15 @@
 """Outbox: the messages, edits and document jobs an update produced, stored with it, deleted once sent.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
