@@ -39,7 +39,9 @@ class Outgoing:
     choices: list[Choice] = field(default_factory=list)
     asks: str | None = None
     item: int | None = None
+    asks_all: list[str] | None = None
     file: OutFile | None = None
+    refusal: bool = False  # a file not kept: said even when an album's later replies replace this one's
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
 
 
@@ -97,8 +99,18 @@ class Assistant:
         with self.db.session() as db:
             user = repo.lock_user(db, user_id)
             lang = user.lang or language_from_code(language_code)
-        note = "⚠️ " + translate(lang, refused.message, **refused.params)
-        return [Outgoing(text=note)]
+            session = repo.load_session(db, user)
+            note = "⚠️ " + translate(session.lang or lang, refused.message, **refused.params)
+            now = datetime.now(self.tz)
+            event = Incoming(kind="refused", user_id=user_id, now=now, language_code=language_code)
+            ctx = Context(now=now, tz=self.tz, profile=user.profile, retention_days=self.retention_days)
+            replies = handle(session, event, ctx).replies  # not saved: the question is only repeated
+        question = [
+            Outgoing(text=r.text, choices=r.choices, asks=r.asks, item=r.item, asks_all=r.asks_all)
+            for r in replies
+            if session.case is not None
+        ]
+        return [Outgoing(text=note, refusal=True), *question]
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -190,7 +202,13 @@ class Assistant:
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
-                Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
+                Outgoing(
+                    text=reply.text,
+                    choices=reply.choices,
+                    asks=reply.asks,
+                    item=reply.item,
+                    asks_all=reply.asks_all,
+                )
             )
             if reply.action == "export" and archive is not None:
                 stamp = event.now.strftime("%Y%m%d")

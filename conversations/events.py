@@ -70,6 +70,7 @@ class Reply:
     choices: list[Choice] = field(default_factory=list)
     asks: str | None = None
     item: int | None = None  # index in a repeating group (txn, evidence) of the field asked
+    asks_all: list[str] | None = None  # when one message asks several fields: all of them, `asks` first
     outputs: list[str] = field(default_factory=list)  # output ids the runtime renders and attaches
     case_id: str | None = None
     lang: str = "zh"

@@ -4,7 +4,8 @@ The runtime reads the photo (bot/ocr) before the engine runs and passes the resu
 `Incoming.reading`. A photo sent at a transaction question, or as evidence of a signed or
 electronic slip, becomes a proposal: "I read: …" with buttons to accept all (`ocr:accept`),
 change one field (`ocr:edit:FIELD`) or type instead (`ocr:drop`). Only empty fields are filled, and
-every value is checked again by its field's own rule.
+every value is checked again by its field's own rule. The buttons are answered in
+`answers.ocr_answer`: this module only reads and proposes, it walks no form.
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ LOW_CONFIDENCE = 0.8
 
 
 def wants_reading(conv: dict, case: dict | None, slot_field: str | None, slot_item: int | None) -> bool:
-    """Should a photo arriving now be read? At a transaction question, or as a slip's evidence file."""
+    """Should a photo arriving now be read? At a transaction question, or as evidence (its kind is read)."""
     if not case or conv.get("mode") != "form" or not slot_field:
         return False
-    if slot_field.startswith("txn."):
-        return True
-    if slot_field == "evidence.file" and slot_item is not None:
-        items = case.get("evidence") or []
-        return slot_item < len(items) and items[slot_item].get("kind") in SLIP_KINDS
-    return False
+    return slot_field.startswith(("txn.", "evidence."))
+
+
+def kind_read(reading: dict | None, case: dict) -> str | None:
+    """The evidence kind a photo's layout shows, or None to ask. A paper slip is a signed slip only
+    when the merchant did not say the slip carries no signature."""
+    kind = LAYOUT_KINDS.get((reading or {}).get("layout") or "")
+    if kind == "signed_slip" and any(txn.get("signed") is False for txn in case.get("txn") or []):
+        return None
+    return kind
 
 
 def _conflicts(txn: dict, fields: dict) -> list[str]:
@@ -87,13 +92,6 @@ def _checked(field_id: str, value: object, turn: Turn) -> object | None:
 def propose(turn: Turn, slot: Slot | None, reading: dict, evidence_index: int) -> bool:
     """Offer what was read, as a message of its own; True when a proposal was made."""
     case = turn.session.case or {}
-    items = case.get("evidence") or []
-    layout_kind = LAYOUT_KINDS.get(reading.get("layout") or "")
-    if slot is not None and slot.step.group == "txn" and layout_kind and evidence_index < len(items):
-        items[evidence_index]["kind"] = items[evidence_index].get("kind") or layout_kind
-        from conversations.form import mark
-
-        mark(turn.session, f"evidence.{evidence_index}.kind")
     fields = dict(reading.get("fields") or {})
     if slot is None or not fields:
         if not reading.get("lines"):
@@ -156,30 +154,3 @@ def propose(turn: Turn, slot: Slot | None, reading: dict, evidence_index: int) -
     lines.append(turn.t(N_("The photo is kept as evidence either way.")))
     turn.say("\n".join(lines), choices)
     return True
-
-
-def answer(turn: Turn, action: str) -> None:
-    """ocr:accept, ocr:edit:FIELD or ocr:drop."""
-    from conversations.form import mark, set_value, unmark
-    from conversations.screens import prompt
-
-    pending = turn.session.conv.pop("ocr", None)
-    if not pending or turn.session.case is None:
-        turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
-        prompt(turn)
-        return
-    if action == "drop":
-        prompt(turn)
-        return
-    edit = action.split(":", 1)[1] if action.startswith("edit:") else None
-    target = pending.get("txn")
-    for field_id, value in pending["fields"].items():
-        step = STEPS_BY_FIELD[field_id]
-        item = target if step.group == "txn" else None
-        set_value(turn.session.case, step, item, value)
-        key = field_id if item is None else f"txn.{item}.{step.name}"
-        if field_id == edit:
-            unmark(turn.session, key)  # asked next, with the value read shown and a Keep button
-        else:
-            mark(turn.session, key)
-    prompt(turn)

@@ -425,10 +425,13 @@ class Bridge:
         if album.timer is not None:
             album.timer.cancel()
         album.update_ids.append(update.update_id)
+        refusals = [m for m in replies if m.refusal]  # a file refused: the merchant must hear of it
+        replies = [m for m in replies if not m.refusal]
+        album.notes.extend(refusals)
         if any(m.asks or m.choices for m in replies):
             album.last = replies  # the question as it stands after this item
         else:
-            album.notes.extend(replies)  # a file refused, an error: the merchant must hear of it
+            album.notes.extend(replies)  # an error: the merchant must hear of it
         album.timer = asyncio.create_task(self._album_done(update.chat_id, album))
 
     async def _album_done(self, chat_id: int, album: _Album) -> None:
