@@ -127,10 +127,10 @@ def press(turn: Turn, slot: Slot, choice: str) -> None:
     pairs = [part.partition("=")[::2] for part in choice.split("&")]
     results = []
     for field_id, value in pairs:
-        step = STEPS_BY_FIELD.get(field_id)
-        member = members.get(field_id) or (
-            Slot(step, None) if step and step.group != slot.step.group else None
-        )
+        member = members.get(field_id)
+        step = member.step if member else STEPS_BY_FIELD.get(field_id)
+        if member is None and step is not None and step.group != slot.step.group:
+            member = Slot(step, None)  # a later field the button settles too
         if step is None or member is None:
             turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
             prompt(turn)

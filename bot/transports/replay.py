@@ -240,7 +240,10 @@ class Player:
                 given.append(answer)
             if any(a is _DONE for a in given):
                 if "done" not in self.offered():
-                    raise ReplayFailed(f"{fields[0]}: the list is used up but Done is not offered")
+                    raise ReplayFailed(
+                        f"required field {fields[0]} (item {item}) has no answer in the transcript: "
+                        "the list is used up but Done is not offered"
+                    )
                 self.choose("done")
             elif isinstance(given[0], _File):
                 caption = given[1] if len(given) > 1 and fields[1] == "evidence.caption" else None
