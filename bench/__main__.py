@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--json] [--only engine,adapters,...]`: every benchmark, one table (or one JSON object).
 
-Sections: engine (bench/engine.py), adapters (bench/adapters.py), documents (bench/documents.py),
+Sections: form (bench/form.py: merchant actions per case, before and after), engine (bench/engine.py), adapters (bench/adapters.py), documents (bench/documents.py),
 ocr (bench/ocr.py), memory (bench/memory.py), scale (bench/scale.py). `--quick` runs a small
 version of each (CI: it checks that they run and that no update is lost or applied twice; it
 never judges a time). The exit status is 1 only for real errors: a section that failed, an update
@@ -21,7 +21,7 @@ import sys
 import time
 import traceback
 
-SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale")
+SECTIONS = ("form", "engine", "adapters", "documents", "ocr", "memory", "scale")
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -65,6 +65,10 @@ def _reachable_postgres(url: str) -> str | None:
 
 def _section(name: str, args, pg_url: str | None, redis_url: str | None) -> dict:
     quick = args.quick
+    if name == "form":
+        from bench import form
+
+        return form.run()
     if name == "engine":
         from bench import engine
 
@@ -141,6 +145,12 @@ def table(result: dict) -> str:
         if value is not None:
             rows.append((section, label, value, goal))
 
+    for row in _get(result, "form", "cases") or []:
+        before = row["before"]
+        label = f"{row['case']}: actions" + (f" ({before} before)" if before else "")
+        rows.append(
+            ("form", label, row["after"] if row["passed"] else "FAILED", f"≤ {before // 2}" if before else "")
+        )
     for db in ("sqlite", "postgres"):
         goal = db == "sqlite"
         add("engine", f"{db}: updates/s (wall)", ("engine", db, "updates_per_s"), "≥ 1000" if goal else "")
@@ -198,6 +208,7 @@ def table(result: dict) -> str:
 def failures(result: dict) -> list[str]:
     """What makes the run fail: errors and correctness checks, never a time."""
     found = [f"{name}: {result[name]['error']}" for name in SECTIONS if "error" in result.get(name, {})]
+    found += [f"form: {r['case']} failed" for r in _get(result, "form", "cases") or [] if not r["passed"]]
     scale = result.get("scale", {})
     for key in ("lost", "duplicated"):
         if scale.get(key):

@@ -320,3 +320,40 @@ def test_deadline_only_with_a_bank_notice(db):
     case = chat.case()
     assert case["dispute"]["deadline"] == "2025-12-05" and case["dispute"]["case_no"] == "LKL-1"
     assert case["goal"] == "collect_payment" and case["customer"]["channel"] is None
+
+
+def test_editing_an_evidence_item_never_loses_its_file(db, photo):
+    chat = Chat(db).send("/start")
+    chat.answer_until("evidence.file", DENIED)
+    chat.file(photo, caption="the slip").choose("evidence.kind=signed_slip").choose("done")
+    chat.choose("edit:evidence").choose("edit:evidence.1")
+    assert "edit:evidence.1.kind" in chat.choices and "edit:evidence.1.file" not in chat.choices
+    chat.choose("edit:evidence.1.kind")
+    assert chat.asks == "evidence.kind" and "“slip.jpg”" in chat.text
+    chat.send("/done")  # 完成 at the question: the photo stays, the question stands
+    assert chat.asks == "evidence.kind"
+    chat.choose("keep")
+    assert "confirm" in chat.choices
+    evidence = chat.case()["evidence"]
+    assert len(evidence) == 1 and evidence[0]["sha256"] and evidence[0]["kind"] == "signed_slip"
+
+
+def test_a_thiefs_charges_ask_no_customer_and_no_goods(db):
+    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal&incident.how=stolen")
+    chat.send("2025-11-20 21:10\n2025-11-21 08:05\n-")
+    asked = []
+    answers = {
+        **DENIED,
+        "incident.reported_to_acquirer": "yes",
+        "incident.police_report": "no",
+        "txn.datetime": "2025-11-20 23:47",
+    }
+    for _ in range(40):
+        if chat.asks is None:
+            break
+        asked.extend(chat.asks_all)
+        chat.answer(answers)
+    assert "confirm" in chat.choices
+    assert not {"customer.claim", "txn.goods", "txn.signed", "case.goal"} & set(asked)
+    case = chat.case()
+    assert case["goal"] == "report_only" and case["incident"]["how"] == "stolen"  # from the buttons

@@ -116,3 +116,27 @@ def test_real_photo_of_a_slip_is_read(db, tmp_path: Path):
     txn = chat.case()["txn"][0]
     for key in ("txn.reference_no", "txn.amount", "txn.voucher_no"):
         assert txn[key.split(".")[1]] == slip.truth[key]
+
+
+def test_a_slip_without_signature_is_not_taken_for_a_signed_slip(db, monkeypatch):
+    """The merchant said "no signature": the slip's photo is asked about, not filed as a signed slip."""
+    chat = Chat(db).send("/start")
+    answers = {**DENIED, "txn.signed": "no", "txn.goods": "tea"}
+    chat.answer_until("evidence.file", answers)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, {**READ, "layout": "unionpay_slip"}))
+    assert chat.case()["evidence"][0]["kind"] is None
+    assert chat.asks == "evidence.kind" and "“slip.jpg”" in chat.text
+
+
+def test_no_signature_given_after_the_photo_asks_its_kind_again(db, monkeypatch):
+    chat = _at_txn(db)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, READ))
+    chat.choose("ocr:accept")
+    assert chat.case()["evidence"][0]["kind"] == "signed_slip"
+    chat.answer_until("txn.signed", {**DENIED, "txn.goods": "tea"})
+    chat.choose("txn.signed=no")
+    assert chat.case()["evidence"][0]["kind"] is None  # asked when the evidence comes up
+    chat.answer_until("evidence.kind", DENIED)
+    assert chat.item == 0 and "“slip.jpg”" in chat.text
