@@ -324,7 +324,7 @@ def file_received(turn: Turn) -> None:
         index = len(items) - 1
     mark(session, f"evidence.{index}.file")
     mark(session, f"evidence.{index}.caption")  # the caption sent with it, if any: never asked alone
-    kind = reading.kind_read(event.reading, case) if not items[index].get("kind") else None
+    kind = None if items[index].get("kind") else reading.kind_read(event.reading, case, event.file.caption)
     if kind is not None:
         items[index].update(kind=kind, kind_read=True)
         mark(session, f"evidence.{index}.kind")

@@ -614,12 +614,14 @@ TOGETHER: tuple[Together, ...] = (
             "txn.auth_code",
             "txn.card_masked",
             "txn.issuer",
+            "txn.signed",
+            "txn.goods",
         ),
         N_(
-            "If you have them, the other numbers on the slip, one per line in this order (an empty line "
-            "or - for one you don't have), or press Skip. The card number goes in masked "
-            "(622588******1234): card details are sensitive personal information, and sending it means "
-            "you agree that I keep this masked form for your letters."
+            "If you have them, the other details, one per line in this order (an empty line or - for "
+            "one you don't have), or press Skip. The card number goes in masked (622588******1234): "
+            "card details are sensitive personal information, and sending it means you agree that I "
+            "keep this masked form for your letters."
         ),
     ),
     Together(

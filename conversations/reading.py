@@ -35,12 +35,28 @@ def wants_reading(conv: dict, case: dict | None, slot_field: str | None, slot_it
     return slot_field.startswith(("txn.", "evidence."))
 
 
-def kind_read(reading: dict | None, case: dict) -> str | None:
-    """The evidence kind a photo's layout shows, or None to ask. A paper slip is a signed slip only
-    when the merchant did not say the slip carries no signature."""
+# words in a caption that name an evidence kind beyond doubt (checked in order; the first wins)
+CAPTION_KINDS = (
+    ("police_receipt", ("报案回执", "受案回执", "police report", "police receipt")),
+    ("chat", ("聊天", "微信记录", "对话截图", "wechat", "chat")),
+    ("cctv", ("监控", "录像", "cctv", "camera")),
+    ("bank_statement", ("银行流水", "对账单", "bank statement")),
+    ("pos_record", ("后台", "交易记录", "transaction record", "provider record")),
+    ("invoice", ("小票", "发票", "收据", "invoice", "receipt")),
+    ("delivery", ("快递", "签收", "物流", "delivery")),
+    ("witness", ("证人", "证言", "witness")),
+)
+
+
+def kind_read(reading: dict | None, case: dict, caption: str | None = None) -> str | None:
+    """The evidence kind a photo's layout or its caption shows, or None to ask. A paper slip is a
+    signed slip only when the merchant did not say the slip carries no signature."""
     kind = LAYOUT_KINDS.get((reading or {}).get("layout") or "")
     if kind == "signed_slip" and any(txn.get("signed") is False for txn in case.get("txn") or []):
         return None
+    if kind is None and caption:
+        words = caption.lower()
+        kind = next((k for k, needles in CAPTION_KINDS if any(n in words for n in needles)), None)
     return kind
 
 

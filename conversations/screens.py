@@ -109,6 +109,9 @@ def ask(turn: Turn, slot: Slot) -> None:
         for n, member in enumerate(members, 1):
             label = turn.t(member.step.label)
             optional = turn.t(N_(" (optional)")) if member.step.optional else ""
+            if member.step.kind.options(case):  # a choice typed on its line: say what it takes
+                words = " / ".join(turn.t(lbl) for _, lbl in member.step.kind.options(case))
+                optional = f"{optional}: {words}"
             lines.append(f"{n}. {label}{optional}")
     else:
         lines.append(turn.t(step.ask, file=file_name(case, members[0])))
@@ -127,7 +130,7 @@ def ask(turn: Turn, slot: Slot) -> None:
         if value is not None:
             shown = review.show(step, value, turn.lang)
             choices.insert(0, Choice(f"{step.field}={value}", turn.t(step.default_label, value=shown)))
-    if any(m.step.optional for m in members):
+    if any(m.step.optional for m in members) and not step.kind.accepts_file:
         choices.append(Choice("skip", turn.t(N_("Skip"))))
     if group is not None and group.repeat and slot.step is group.steps[0] and slot.item >= group.min_items:
         choices.append(Choice("done", turn.t(N_("Done"))))
