@@ -200,7 +200,7 @@ def _command(turn: Turn, command: str, args: str) -> None:
     elif command == "help":
         show_help(turn)
     elif command == "privacy":
-        turn.note(review.privacy_notice(turn.lang, turn.ctx.retention_days))
+        turn.note(review.privacy_notice(turn.lang, turn.ctx.retention_days, turn.ctx.channel))
         prompt(turn)
     elif command == "export":
         turn.say(turn.t(N_("Here is everything I keep about you, as a ZIP file.")), action="export")

@@ -233,10 +233,10 @@ def _parse_numeric(s: str) -> Parsed | None:
         d = date(int(m["y"]), int(m["m"]), int(m["d"]))
         if m["H"] is None:
             return Parsed(datetime.combine(d, time()), False)
-        t = time(int(m["H"]), int(m["M"] or 0), int(m["S"] or 0))
+        clock = time(int(m["H"]), int(m["M"] or 0), int(m["S"] or 0))
     except ValueError:
         return None
-    return Parsed(datetime.combine(d, t), True)
+    return Parsed(datetime.combine(d, clock), True)
 
 
 def _parse_chinese(s: str, now_local: datetime) -> Parsed | None:

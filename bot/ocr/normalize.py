@@ -62,8 +62,8 @@ def nfkc(text: str) -> str:
 def nfkc_probs(text: str, probs: tuple[float, ...] | None) -> tuple[str, tuple[float, ...]]:
     """nfkc() that keeps a probability per output character (each input character's for its outputs)."""
     if not probs or len(probs) != len(text):
-        t = nfkc(text)
-        return t, (1.0,) * len(t) if not probs else (min(probs),) * len(t)
+        folded = nfkc(text)
+        return folded, (1.0,) * len(folded) if not probs else (min(probs),) * len(folded)
     out: list[str] = []
     ps: list[float] = []
     for ch, p in zip(text, probs, strict=True):

@@ -171,20 +171,20 @@ def _fmt_amount(amount: str, rng: random.Random, *, thousands: float = 0.5) -> s
     return f"{whole}.{frac}"
 
 
-def _truth(t: Txn, keys: list[str], *, card: str | None = None) -> dict[str, str]:
+def _truth(txn: Txn, keys: list[str], *, card: str | None = None) -> dict[str, str]:
     values = {
-        "merchant.name": t.merchant_name,
-        "merchant.merchant_no": t.merchant_no,
-        "merchant.terminal_id": t.terminal_id,
-        "txn.datetime": t.when.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
-        "txn.amount": t.amount,
-        "txn.reference_no": t.reference_no,
-        "txn.voucher_no": t.voucher_no,
-        "txn.batch_no": t.batch_no,
-        "txn.auth_code": t.auth_code,
-        "txn.card_masked": card or _masked(t.pan),
-        "txn.issuer": t.issuer,
-        "txn.type": t.type,
+        "merchant.name": txn.merchant_name,
+        "merchant.merchant_no": txn.merchant_no,
+        "merchant.terminal_id": txn.terminal_id,
+        "txn.datetime": txn.when.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+        "txn.amount": txn.amount,
+        "txn.reference_no": txn.reference_no,
+        "txn.voucher_no": txn.voucher_no,
+        "txn.batch_no": txn.batch_no,
+        "txn.auth_code": txn.auth_code,
+        "txn.card_masked": card or _masked(txn.pan),
+        "txn.issuer": txn.issuer,
+        "txn.type": txn.type,
     }
     return {k: values[k] for k in keys}
 
@@ -250,7 +250,7 @@ def _label(rng: random.Random, zh: str, en: str, style: int) -> str:
     return f"{zh} {en}"
 
 
-def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
+def draw_unionpay_slip(txn: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
     """A 58 mm thermal slip: label lines with English in brackets, values on the same or next line."""
     w = rng.choice((400, 420, 440))
     size = rng.choice((20, 21, 22))
@@ -274,40 +274,40 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
         else:
             c.text(m, lab + value, size)
 
-    lv("商户名称", "MERCHANT NAME", t.merchant_name, below=True)
-    lv("商户编号", "MERCHANT NO.", t.merchant_no, below=True)
-    lv("终端编号", "TERMINAL NO.", t.terminal_id)
+    lv("商户名称", "MERCHANT NAME", txn.merchant_name, below=True)
+    lv("商户编号", "MERCHANT NO.", txn.merchant_no, below=True)
+    lv("终端编号", "TERMINAL NO.", txn.terminal_id)
     lv("操作员号", "OPERATOR NO.", rng.choice(("01", "001", "02")))
     c.rule(m)
-    lv("发卡行", "ISSUER", t.issuer)
-    lv("收单行", "ACQUIRER", t.acquirer if rng.random() < 0.6 else _digits(rng, 8))
+    lv("发卡行", "ISSUER", txn.issuer)
+    lv("收单行", "ACQUIRER", txn.acquirer if rng.random() < 0.6 else _digits(rng, 8))
     full_pan = rng.random() < 0.1
     if full_pan:
-        card_txt = t.pan
+        card_txt = txn.pan
     else:
-        masked = t.pan[:6] + "*" * (len(t.pan) - 10) + t.pan[-4:]
+        masked = txn.pan[:6] + "*" * (len(txn.pan) - 10) + txn.pan[-4:]
         card_txt = (
             masked if rng.random() < 0.6 else " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
         )
     card_txt += rng.choice(("", " C", " S", " I", " /C"))
     lv("卡号", "CARD NO.", card_txt, below=True)
-    card_truth = t.pan[:6] + "*" * (len(t.pan) - 10) + t.pan[-4:] if full_pan else None
+    card_truth = txn.pan[:6] + "*" * (len(txn.pan) - 10) + txn.pan[-4:] if full_pan else None
     lv("有效期", "EXP DATE", f"{rng.randint(2026, 2031)}/{rng.randint(1, 12):02d}")
-    zh, en = _TYPES[t.type]
+    zh, en = _TYPES[txn.type]
     lv("交易类型", "TRANS TYPE", rng.choice((f"{zh}/{en}", f"{zh}({en})", zh, f"{zh} {en}")))
-    lv("批次号", "BATCH NO.", t.batch_no)
-    lv("凭证号", "VOUCHER NO.", t.voucher_no)
-    lv("授权码", "AUTH NO.", t.auth_code)
-    lv("参考号", "REFER NO.", t.reference_no, below=rng.random() < 0.5)
+    lv("批次号", "BATCH NO.", txn.batch_no)
+    lv("凭证号", "VOUCHER NO.", txn.voucher_no)
+    lv("授权码", "AUTH NO.", txn.auth_code)
+    lv("参考号", "REFER NO.", txn.reference_no, below=rng.random() < 0.5)
     sep = rng.choice(("/", "-", "/"))
-    dt_txt = t.when.strftime(f"%Y{sep}%m{sep}%d %H:%M:%S")
+    dt_txt = txn.when.strftime(f"%Y{sep}%m{sep}%d %H:%M:%S")
     if rng.random() < 0.25:
-        lv("日期", "DATE", t.when.strftime(f"%Y{sep}%m{sep}%d"), below=False)
-        lv("时间", "TIME", t.when.strftime("%H:%M:%S"), below=False)
+        lv("日期", "DATE", txn.when.strftime(f"%Y{sep}%m{sep}%d"), below=False)
+        lv("时间", "TIME", txn.when.strftime("%H:%M:%S"), below=False)
     else:
         lv("日期/时间", "DATE/TIME", dt_txt, below=True)
-    amt = _fmt_amount(t.amount, rng)
-    neg = "-" if t.type in ("refund", "void") and rng.random() < 0.5 else ""
+    amt = _fmt_amount(txn.amount, rng)
+    neg = "-" if txn.type in ("refund", "void") and rng.random() < 0.5 else ""
     lv("金额", "AMOUNT", rng.choice((f"RMB {neg}{amt}", f"RMB:{neg}{amt}", f"￥{neg}{amt}")), below=True)
     c.rule(m)
     c.text(m, _label(rng, "备注", "REFERENCE", style) + colon, size)
@@ -322,7 +322,7 @@ def draw_unionpay_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[st
         c.text(
             m, f"服务热线 {rng.choice(('95516', '400-' + _digits(rng, 3) + '-' + _digits(rng, 4)))}", size - 4
         )
-    return c.render(), _truth(t, keys, card=card_truth)
+    return c.render(), _truth(txn, keys, card=card_truth)
 
 
 _KEYS = FIELDS  # every field the extraction reads appears on a generated paper slip
@@ -335,7 +335,7 @@ def _status_bar(c: Canvas, rng: random.Random, size: int):
     c.gap(10)
 
 
-def draw_e_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
+def draw_e_slip(txn: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
     """An acquirer app's 电子签购单 screenshot: label left, value right, one row per field."""
     w = rng.choice((720, 750, 828))
     size = rng.choice((26, 28, 30))
@@ -356,28 +356,32 @@ def draw_e_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]
         align="center",
     )
     c.rule(m, dashed=False, fill=(220, 220, 220))
-    zh, _ = _TYPES[t.type]
+    zh, _ = _TYPES[txn.type]
     term_label = rng.choice(("终端编号", "终端号"))
     rows = [
-        ("商户名称", t.merchant_name, "merchant.name"),
-        ("商户编号", t.merchant_no, "merchant.merchant_no"),
-        (term_label, t.terminal_id, "merchant.terminal_id"),
+        ("商户名称", txn.merchant_name, "merchant.name"),
+        ("商户编号", txn.merchant_no, "merchant.merchant_no"),
+        (term_label, txn.terminal_id, "merchant.terminal_id"),
         ("交易类型", zh, "txn.type"),
-        ("卡号", _masked(t.pan), "txn.card_masked"),
-        ("发卡行", t.issuer, "txn.issuer"),
+        ("卡号", _masked(txn.pan), "txn.card_masked"),
+        ("发卡行", txn.issuer, "txn.issuer"),
         (
             "交易金额",
-            "¥" + _fmt_amount(t.amount, rng) if rng.random() < 0.5 else _fmt_amount(t.amount, rng) + "元",
+            "¥" + _fmt_amount(txn.amount, rng) if rng.random() < 0.5 else _fmt_amount(txn.amount, rng) + "元",
             "txn.amount",
         ),
-        ("交易时间", t.when.strftime(rng.choice(("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S"))), "txn.datetime"),
-        ("批次号", t.batch_no, "txn.batch_no"),
-        ("凭证号", t.voucher_no, "txn.voucher_no"),
-        ("授权码", t.auth_code, "txn.auth_code"),
-        ("参考号", t.reference_no, "txn.reference_no"),
+        (
+            "交易时间",
+            txn.when.strftime(rng.choice(("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S"))),
+            "txn.datetime",
+        ),
+        ("批次号", txn.batch_no, "txn.batch_no"),
+        ("凭证号", txn.voucher_no, "txn.voucher_no"),
+        ("授权码", txn.auth_code, "txn.auth_code"),
+        ("参考号", txn.reference_no, "txn.reference_no"),
     ]
     if rng.random() < 0.5:
-        rows.insert(5, ("收单机构", t.acquirer, None))
+        rows.insert(5, ("收单机构", txn.acquirer, None))
     if rng.random() < 0.5:
         rows.append(("订单号", _digits(rng, 20), None))
     keys = []
@@ -393,10 +397,10 @@ def draw_e_slip(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]
     d = ImageDraw.Draw(img)
     pts = [(m + 40 + i * 18, c.y + 80 + int(30 * np.sin(i / 2.0 + rng.random()))) for i in range(14)]
     d.line(pts, fill=(30, 30, 60), width=4)
-    return img, _truth(t, keys)
+    return img, _truth(txn, keys)
 
 
-def draw_bank_app(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
+def draw_bank_app(txn: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, str]]:
     """A bank app's transaction detail: a big amount on top, then label/value rows and distractors."""
     w = rng.choice((720, 750, 828))
     size = rng.choice((26, 28))
@@ -407,40 +411,42 @@ def draw_bank_app(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, st
         w // 2, rng.choice(("交易详情", "账单详情", "交易明细")), size + 4, align="center", dy=int(size * 2.4)
     )
     keys: list[str] = []
-    sign = "-" if t.type in ("sale", "preauth_completion") and rng.random() < 0.5 else ""
-    big = sign + _fmt_amount(t.amount, rng, thousands=0.7)
-    c.text(w // 2, t.merchant_name, size, align="center", fill=(90, 90, 90))
+    sign = "-" if txn.type in ("sale", "preauth_completion") and rng.random() < 0.5 else ""
+    big = sign + _fmt_amount(txn.amount, rng, thousands=0.7)
+    c.text(w // 2, txn.merchant_name, size, align="center", fill=(90, 90, 90))
     c.text(w // 2, big, size * 2, align="center", dy=int(size * 3))
     keys += ["txn.amount"]
     c.text(
         w // 2, rng.choice(("交易成功", "已入账", "交易完成")), size - 4, align="center", fill=(90, 160, 90)
     )
     c.rule(m, dashed=False, fill=(230, 230, 230))
-    zh, _ = _TYPES[t.type]
+    zh, _ = _TYPES[txn.type]
     tail = rng.random() < 0.4
     card_txt = (
-        rng.choice((f"{t.issuer}信用卡(尾号{t.pan[-4:]})", f"尾号{t.pan[-4:]}")) if tail else _masked(t.pan)
+        rng.choice((f"{txn.issuer}信用卡(尾号{txn.pan[-4:]})", f"尾号{txn.pan[-4:]}"))
+        if tail
+        else _masked(txn.pan)
     )
-    settle = f"{max(0.01, float(t.amount) * (1 - rng.choice((0.0038, 0.006)))):,.2f}"
+    settle = f"{max(0.01, float(txn.amount) * (1 - rng.choice((0.0038, 0.006)))):,.2f}"
     rows = [
         ("交易类型", zh, "txn.type"),
         (
             "交易时间",
-            t.when.strftime(rng.choice(("%Y-%m-%d %H:%M:%S", "%Y年%m月%d日 %H:%M:%S", "%Y/%m/%d %H:%M"))),
+            txn.when.strftime(rng.choice(("%Y-%m-%d %H:%M:%S", "%Y年%m月%d日 %H:%M:%S", "%Y/%m/%d %H:%M"))),
             "txn.datetime",
         ),
-        ("商户名称", t.merchant_name, "merchant.name"),
-        ("商户编号", t.merchant_no, "merchant.merchant_no"),
-        ("终端编号", t.terminal_id, "merchant.terminal_id"),
+        ("商户名称", txn.merchant_name, "merchant.name"),
+        ("商户编号", txn.merchant_no, "merchant.merchant_no"),
+        ("终端编号", txn.terminal_id, "merchant.terminal_id"),
         ("交易卡号", card_txt, "txn.card_masked"),
-        ("发卡行", t.issuer, "txn.issuer"),
-        ("参考号", t.reference_no, "txn.reference_no"),
-        ("凭证号", t.voucher_no, "txn.voucher_no"),
-        ("批次号", t.batch_no, "txn.batch_no"),
-        ("授权码", t.auth_code, "txn.auth_code"),
+        ("发卡行", txn.issuer, "txn.issuer"),
+        ("参考号", txn.reference_no, "txn.reference_no"),
+        ("凭证号", txn.voucher_no, "txn.voucher_no"),
+        ("批次号", txn.batch_no, "txn.batch_no"),
+        ("授权码", txn.auth_code, "txn.auth_code"),
         ("结算金额", settle, None),
         ("手续费", f"{rng.randint(1, 900) / 100:.2f}", None),
-        ("记账日期", (t.when + timedelta(days=rng.randint(0, 2))).strftime("%Y-%m-%d"), None),
+        ("记账日期", (txn.when + timedelta(days=rng.randint(0, 2))).strftime("%Y-%m-%d"), None),
         ("交易流水号", _digits(rng, 18), None),
     ]
     for label, value, key in rows:
@@ -452,9 +458,9 @@ def draw_bank_app(t: Txn, rng: random.Random) -> tuple[Image.Image, dict[str, st
         if key:
             keys.append(key)
     img = c.render(max(c.y + 120, int(w * 1.9)))
-    truth = _truth(t, keys, card=("****" + t.pan[-4:]) if tail else None)
+    truth = _truth(txn, keys, card=("****" + txn.pan[-4:]) if tail else None)
     if "txn.datetime" in truth and rows[1][1].count(":") == 1:
-        truth["txn.datetime"] = t.when.strftime("%Y-%m-%dT%H:%M:00+08:00")
+        truth["txn.datetime"] = txn.when.strftime("%Y-%m-%dT%H:%M:00+08:00")
     return img, truth
 
 
@@ -552,8 +558,8 @@ def sample(
 ) -> Sample:
     rng = random.Random(seed)
     layout = layout or LAYOUTS[seed % len(LAYOUTS)]
-    t = random_txn(rng)
-    img, truth = DRAWERS[layout](t, rng)
+    txn = random_txn(rng)
+    img, truth = DRAWERS[layout](txn, rng)
     jpeg = degrade(img, rng, paper=layout == "unionpay_slip", strength=strength)
     return Sample(f"{layout}-{seed}", layout, truth, jpeg, img if keep_clean else None)
 

@@ -168,7 +168,7 @@ class Player:
             if key in spec:
                 needles = spec[key] if isinstance(spec[key], list) else [spec[key]]
                 for needle in needles:
-                    if any(str(needle) in t for t in texts) != want:
+                    if any(str(needle) in text for text in texts) != want:
                         verb = "contains" if want else "does not contain"
                         raise ReplayFailed(f"step {number}: no reply {verb} {needle!r}; replies: {texts}")
         if "choices" in spec:
