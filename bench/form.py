@@ -33,7 +33,10 @@ BEFORE = {  # actions on bdaaba6
 
 def transcripts() -> list[tuple[str, Path]]:
     found = [(f"shared/{p.stem}", p) for p in sorted(SHARED.glob("*.yaml"))]
-    found += [(str(p.relative_to(OWN).with_suffix("")), p) for p in sorted(OWN.rglob("*.yaml"))]
+    own = [p for p in sorted(OWN.rglob("*.yaml")) if p.parent.name != "acceptance"]  # copies of shared
+    if not found:  # a bare clone: the project's copies of the shared transcripts stand in
+        found = [(f"shared/{p.stem}", p) for p in sorted((OWN / "acceptance").glob("*.yaml"))]
+    found += [(str(p.relative_to(OWN).with_suffix("")), p) for p in own]
     return [(name, path) for name, path in found if "autopilot:" in path.read_text(encoding="utf-8")]
 
 
@@ -42,7 +45,7 @@ def count(path: Path) -> tuple[int, int]:
     from bot.transports import replay
 
     with tempfile.TemporaryDirectory() as out:
-        shared = path.parent == SHARED
+        shared = path.parent in (SHARED, OWN / "acceptance")
         rc = replay.run(path, Path(out), now=NOW if shared else None)
         lines = (Path(out) / "replies.jsonl").read_text(encoding="utf-8").splitlines()
         return rc, max((json.loads(line)["step"] for line in lines), default=0)

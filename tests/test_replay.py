@@ -78,13 +78,15 @@ def test_shared_denied_charge_case_json(tmp_path):
     rows = _replies(tmp_path)
     # the first question carries its field id; the reference number was refused once, then taken
     assert rows[0]["asks"] == "case.scenario"
-    asked = [f for r in rows if r["asks"] for f in (r["asks_all"] or [r["asks"]])]
+    asked = [f for r in rows if r["asks"] and r["item"] == 0 for f in (r["asks_all"] or [r["asks"]])]
     assert asked.count("txn.reference_no") == 2
     # several fields in one message: the slip's three that matter, then the rest in one optional step
     assert rows[1]["asks_all"] == ["txn.datetime", "txn.amount", "txn.reference_no"]
 
 
-@pytest.mark.parametrize("name", sorted(str(p.relative_to(OWN)) for p in OWN.rglob("*.yaml")))
+@pytest.mark.parametrize(
+    "name", sorted(str(p.relative_to(OWN)) for p in OWN.rglob("*.yaml") if p.parent != ACCEPTANCE)
+)
 def test_own_transcripts_pass(name, tmp_path, capsys):
     rc = replay.run(OWN / name, tmp_path)
     assert rc == 0, capsys.readouterr().err
