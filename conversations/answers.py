@@ -171,6 +171,16 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
             prompt(turn)
             return
         result = step.kind.parse(text or "", turn.ctx, case, item)
+    typed_about_file = step.field == "evidence.kind" and item is not None and text and not item.get("caption")
+    if isinstance(result, Invalid) and typed_about_file:  # words typed about the file just sent
+        item["caption"] = (text or "").strip()[:300]
+        kind = reading.kind_read(None, case, item["caption"])
+        if kind is not None:
+            store(turn, slot, kind)
+        else:
+            turn.note(turn.t(N_("Noted what it shows. Now press what kind of file it is:")))
+        prompt(turn)
+        return
     if isinstance(result, Invalid):
         turn.note("⚠️ " + turn.t(result.message, **result.params))
         prompt(turn)

@@ -158,8 +158,21 @@ class Merchant:
         reference = await self._local(self.reference.send, text)
         return await self._compare([self.fake.send_text(self.user_id, text)], reference)
 
+    @property
+    def asks_all(self) -> list[str]:
+        return next(((m.asks_all or [m.asks]) for m in reversed(self.last) if m.asks), [])
+
     async def answer(self, asks: str | None, answers: dict) -> None:
-        """Answer the question from `answers`: its button when one fits, else typed; Skip when none is given."""
+        """Answer the question from `answers`: its button when one fits, else typed; Skip when none is
+        given; one line per field when several are asked together."""
+        fields = self.asks_all
+        if len(fields) > 1 and fields[0] == asks:
+            values = [answers.get(f) for f in fields]
+            if all(v is None for v in values):
+                await self.press("skip")
+            else:
+                await self.send("\n".join(v or "" for v in values))
+            return
         value = answers.get(asks or "")
         if value is None:
             await self.press("skip")

@@ -115,7 +115,9 @@ async def _session(fake, start_bot, tmp_path, monkeypatch, stream) -> None:
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
         elif asks == "evidence.kind":
-            await merchant.press("evidence.kind=bank_statement" if not documents else "done")
+            await merchant.press("evidence.kind=bank_statement")
+        elif asks == "evidence.file" and documents:
+            await merchant.press("done")
         elif asks == "evidence.file":
             documents.append("sent")
             await merchant.document(
