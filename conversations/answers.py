@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conversations import reading, review
 from conversations.commands import start_new
+from conversations.events import Choice
 from conversations.flow import GROUPS_BY_ID, MERCHANT_FIELDS, STEPS_BY_FIELD
 from conversations.form import (
     PROFILE_STEP,
@@ -23,7 +24,8 @@ from conversations.i18n import N_
 from conversations.kinds import Text
 from conversations.screens import editable_steps, outputs_menu, prompt
 from conversations.turn import Slot, Turn
-from conversations.validators import Invalid, Valid
+from conversations.validators import Ask, Invalid, Valid
+from conversations.words import control, dont_know
 
 EMPTY_LINES = {"", "-", "—", "－", "/skip"}  # a line left empty on purpose in an answer of several lines
 
@@ -85,13 +87,15 @@ def answer_together(turn: Turn, members: list[Slot], text: str) -> None:
     assert case is not None
     if len(lines) == 1:
         members = members[:1]
-    retry = []
+    retry: list[str] = []
+    which: tuple[Slot, tuple[str, ...]] | None = None
     for member, line in zip(members, lines + [""] * (len(members) - len(lines)), strict=True):
         step = member.step
         if not step_applies(step, case, member.item):
             continue  # an earlier line settled that this one does not apply
         label = turn.t(step.label)
-        if line in EMPTY_LINES:
+        empty = line in EMPTY_LINES or control(line, {"skip"}) == "skip"
+        if empty or (dont_know(line) and not step.kind.matches(line)):
             if step.optional:
                 if value_of(case, step, member.item) is None:
                     set_value(case, step, member.item, None)
@@ -101,6 +105,10 @@ def answer_together(turn: Turn, members: list[Slot], text: str) -> None:
                 retry.append(member.key)
             continue
         result = step.kind.parse(line, turn.ctx, case, _item_of(case, member))
+        if isinstance(result, Ask):  # read more than one way: the first such is asked with buttons
+            which = which or (member, result.values)
+            retry.append(member.key)
+            continue
         if isinstance(result, Invalid):
             reason = turn.t(result.message, **result.params)
             turn.note("⚠️ " + turn.t(N_("{field}: {reason}"), field=label, reason=reason))
@@ -110,6 +118,9 @@ def answer_together(turn: Turn, members: list[Slot], text: str) -> None:
             turn.note(turn.t(result.notice, masked=result.value))
         store(turn, member, result.value)
     turn.session.conv["retry"] = retry  # asked again next, before anything else
+    if which is not None:
+        ask_which(turn, *which)
+        return
     prompt(turn)
 
 
@@ -136,7 +147,7 @@ def press(turn: Turn, slot: Slot, choice: str) -> None:
             prompt(turn)
             return
         options = {v for v, _ in step.kind.options(case)}
-        if value in options:
+        if value in options or picked(turn, member, value):
             result = Valid(step.kind.from_option(value))
         elif options and not step.kind.free_text:
             turn.note(turn.t(N_("Please press one of the buttons below (or type its name).")))
@@ -163,12 +174,16 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
     case = session.case
     assert case is not None
     item = _item_of(case, slot)
+    session.conv.pop("pick", None)
     if option is not None:
         result = Valid(step.kind.from_option(option))
     else:
         if step.kind.accepts_file:
             turn.note("⚠️ " + turn.t(step.kind.hint))
             prompt(turn)
+            return
+        if dont_know(text or "") and not step.kind.matches(text or ""):
+            unknown(turn, slot)
             return
         result = step.kind.parse(text or "", turn.ctx, case, item)
     typed_about_file = step.field == "evidence.kind" and item is not None and text and not item.get("caption")
@@ -181,6 +196,9 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
             turn.note(turn.t(N_("Noted what it shows. Now press what kind of file it is:")))
         prompt(turn)
         return
+    if isinstance(result, Ask):
+        ask_which(turn, slot, result.values)
+        return
     if isinstance(result, Invalid):
         turn.note("⚠️ " + turn.t(result.message, **result.params))
         prompt(turn)
@@ -189,6 +207,52 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
         turn.note(turn.t(result.notice, masked=result.value))
     store(turn, slot, result.value)
     prompt(turn)
+
+
+def unknown(turn: Turn, slot: Slot) -> None:
+    """ "Don't know": an optional field is left empty (and the merchant is told); a required one gets help."""
+    step, case = slot.step, turn.session.case
+    if step.optional:
+        if value_of(case or {}, step, slot.item) is None:
+            set_value(case, step, slot.item, None)
+        mark(turn.session, slot.key)
+        turn.note(
+            "ℹ️ "
+            + turn.t(
+                N_("Left empty: {field}. You can add it later from the review."), field=turn.t(step.label)
+            )
+        )
+    else:
+        hint = (
+            turn.t(step.help)
+            if step.help
+            else turn.t(N_("An estimate is fine; you can correct it at the review."))
+        )
+        turn.note(
+            "⚠️ " + turn.t(N_("I need this one for the letters, so it can't be left empty.")) + " " + hint
+        )
+    prompt(turn)
+
+
+def ask_which(turn: Turn, slot: Slot, values: tuple[str, ...]) -> None:
+    """The answer reads more than one way: a button for each reading, never a silent guess."""
+    step = slot.step
+    turn.session.conv["pick"] = {"slot": slot.key, "values": list(values)}
+    choices = [Choice(f"{step.field}={v}", step.kind.show(v, turn.lang)) for v in values]
+    turn.say(
+        turn.t(
+            N_("That can be read in more than one way. Which one do you mean? (Or type it again in full.)")
+        ),
+        choices,
+        asks=step.field,
+        item=slot.item,
+    )
+
+
+def picked(turn: Turn, slot: Slot, value: str) -> bool:
+    """Is `value` one of the readings just offered for this question?"""
+    pick = turn.session.conv.get("pick") or {}
+    return pick.get("slot") == slot.key and value in (pick.get("values") or [])
 
 
 def store(turn: Turn, slot: Slot, value: object) -> None:
@@ -359,7 +423,9 @@ def file_received(turn: Turn) -> None:
                 name=name,
             )
         )
-    if event.reading is not None and reading.propose(turn, slot, event.reading, index):
+    at_txn = slot is not None and slot.step.group == "txn"
+    read = event.reading is not None and (at_txn or (event.reading.get("fields") or {}))
+    if read and reading.propose(turn, slot, event.reading, index):  # evidence without text: no remark
         # the proposal is its own message; the question stands below it, so typing an answer or
         # pressing its buttons simply passes the proposal over
         prompt(turn)

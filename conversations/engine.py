@@ -38,9 +38,10 @@ from conversations.commands import (
 from conversations.events import Choice, Incoming, Reply
 from conversations.form import current_slot, next_slot, together
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
-from conversations.screens import prompt
+from conversations.screens import offered_controls, prompt, typed_button
 from conversations.state import Session
 from conversations.turn import SHANGHAI, Context, Slot, Turn, slot_key
+from conversations.words import control
 
 __all__ = [
     "EVIDENCE_PACK",
@@ -80,7 +81,11 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
     event = turn.event = _mask_cards(turn, event)
-    if not (event.kind == "choice" and event.choice.startswith("ocr:")):
+    # a button's word typed instead of pressing it (完成, skip, 保持不变, 全部), read before anything moves on
+    word = control(event.text, offered_controls(turn)) if event.kind == "text" else None
+    if not (event.kind == "choice" and event.choice.startswith("ocr:")) and not (word or "").startswith(
+        "ocr:"
+    ):
         turn.session.conv.pop("ocr", None)  # anything else passes over a pending photo proposal
     if turn.session.pending and pending_action(turn, event):
         pass
@@ -95,6 +100,8 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     elif event.kind == "unsupported":
         turn.note(turn.t(UNSUPPORTED.get(event.unsupported, UNSUPPORTED_OTHER)))
         prompt(turn)
+    elif word or (word := typed_button(turn, event.text)):
+        _choice(turn, word)
     else:
         typed(turn, event.text)
     if not turn.replies:
@@ -139,6 +146,7 @@ def _mask_cards(turn: Turn, event: Incoming) -> Incoming:
 def _choice(turn: Turn, choice: str) -> None:
     session = turn.session
     if choice in ("skip", "done", "back", "cancel", "confirm", "keep"):
+        turn.session.conv.pop("pick", None)
         {
             "skip": skip,
             "done": done,

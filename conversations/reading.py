@@ -10,7 +10,7 @@ every value is checked again by its field's own rule. The buttons are answered i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from conversations import review
@@ -18,7 +18,7 @@ from conversations.events import Choice
 from conversations.flow import STEPS_BY_FIELD
 from conversations.i18n import N_
 from conversations.kinds import DateTime
-from conversations.validators import Valid
+from conversations.validators import Valid, check_moment
 
 if TYPE_CHECKING:
     from conversations.turn import Slot, Turn
@@ -98,9 +98,10 @@ def _checked(field_id: str, value: object, turn: Turn) -> object | None:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
             return None
-        if moment.tzinfo is None or moment > turn.ctx.now + timedelta(minutes=5):
+        if moment.tzinfo is None:
             return None
-        return moment.isoformat()
+        checked = check_moment(moment, now=turn.ctx.now, tz=turn.ctx.tz)  # not ahead, not years back
+        return checked.value if isinstance(checked, Valid) else None
     result = step.kind.parse(str(value), turn.ctx, turn.session.case or {}, None)
     return result.value if isinstance(result, Valid) else None
 

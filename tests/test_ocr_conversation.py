@@ -140,3 +140,13 @@ def test_no_signature_given_after_the_photo_asks_its_kind_again(db, monkeypatch)
     assert chat.case()["evidence"][0]["kind"] is None  # asked when the evidence comes up
     chat.answer_until("evidence.kind", DENIED)
     assert chat.item == 0 and "“slip.jpg”" in chat.text
+
+
+@pytest.mark.parametrize("typed", ["全部", "use all"])
+def test_use_all_typed_accepts_the_proposal(db, monkeypatch, typed):
+    chat = _at_txn(db)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, READ))
+    chat.send(typed)
+    txn = chat.case()["txn"][0]
+    assert txn["reference_no"] == "251122183045" and txn["amount"] == "1288.00"

@@ -173,3 +173,22 @@ def test_the_acceptance_transcripts_are_there():
     assert len(list(ACCEPTANCE.glob("*.yaml"))) >= 3, ACCEPTANCE
     if os.environ.get("CI"):
         assert len(list(SHARED_TRANSCRIPTS.glob("*.yaml"))) >= 3, f"CI without {SHARED_TRANSCRIPTS}"
+
+
+@pytest.mark.parametrize("name", ["typed-every-answer-zh.yaml", "typed-every-answer-en.yaml"])
+def test_merchants_who_type_every_answer(name, tmp_path, capsys):
+    assert replay.run(OWN / name, tmp_path) == 0, capsys.readouterr().err
+    case = json.loads((tmp_path / "case.json").read_text(encoding="utf-8"))
+    assert case["status"] == "confirmed" and case["txn"][0]["reference_no"] == "301122334455"
+
+
+def test_a_typed_answer_taken_as_something_else_fails(tmp_path, capsys):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "user: {id: 930009, language_code: zh-CN}\n"
+        "autopilot:\n"
+        "  case.scenario: {typed: 客户不认账, as: lost_terminal}\n",
+        encoding="utf-8",
+    )
+    assert replay.run(path, tmp_path / "out", now=FIXED_NOW) == 1
+    assert "not 'lost_terminal'" in capsys.readouterr().err
