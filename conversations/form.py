@@ -16,7 +16,7 @@ from conversations.flow import (
 )
 from conversations.i18n import N_
 from conversations.kinds import Choice as ChoiceKind
-from conversations.state import Session
+from conversations.state import Session, _copy
 from conversations.turn import Slot, Turn
 
 PROFILE_STEP = Step(
@@ -100,7 +100,8 @@ def together(session: Session, slot: Slot) -> list[Slot]:
         return [slot]
     case = session.case or {}
     answered = set(answered_slots(session))
-    out = []
+    out: list[Slot] = []
+    probe: dict | None = None  # the case as if the fields listed so far were answered
     for field_id in bundle.fields:
         step = STEPS_BY_FIELD[field_id]
         repeat = GROUPS_BY_ID[step.group].repeat
@@ -108,10 +109,25 @@ def together(session: Session, slot: Slot) -> list[Slot]:
             continue  # another list's item: not this one's
         member = Slot(step, slot.item if repeat else None)
         if member == slot or (
-            member.key not in answered and step.derive is None and step_applies(step, case, member.item)
+            member.key not in answered
+            and step.derive is None
+            and (step_applies(step, case, member.item) or _applies_after(step, probe, member.item))
         ):
             out.append(member)
+            if value_of(case, step, member.item) is None and not step.kind.accepts_file:
+                probe = probe if probe is not None else _copy(case)
+                set_value(probe, step, member.item, "…")
     return out
+
+
+def _applies_after(step: Step, probe: dict | None, index: int | None) -> bool:
+    """A follow-up (the shop's name in Chinese after its name) applies once the lines before it are given."""
+    if probe is None or step.when is None:
+        return False
+    try:
+        return step_applies(step, probe, index)
+    except (TypeError, ValueError):  # a condition that reads the placeholder as a real value
+        return False
 
 
 def value_of(case: dict, step: Step, item: int | None) -> object:

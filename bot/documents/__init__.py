@@ -17,13 +17,14 @@ Chinese.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from bot.documents import context as case_context
@@ -47,6 +48,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "locales" / "templates"
 LANGS = ("zh", "en")
 MERCHANT_ONLY = frozenset({"checklist", "prevention"})  # in the merchant's language only
+TO_CUSTOMER = frozenset({"customer", "confirmation", "settlement"})  # the customer most likely reads Chinese
 PDF_MIME = "application/pdf"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -79,6 +81,25 @@ def _finalize(value: object) -> object:
     return value if isinstance(value, Markup) else Markup(markup.literal(value))
 
 
+@pass_context
+def _quoted(context, value: object) -> object:
+    """The merchant's own words, framed as a quotation: 地点：“店里收银台，后门被撬了”.
+
+    In a Chinese paper, words typed in English (an English-speaking merchant's) are marked as
+    such, so that a Chinese translation is added before it is sent.
+    """
+    if value is None or value == "":
+        return value
+    text = str(value).strip().strip("“”\"'「」")
+    if (
+        context.get("lang") == "zh"
+        and re.search(r"[A-Za-z]{3}", text)
+        and not re.search(r"[\u4e00-\u9fff]", text)
+    ):
+        return f"“{text}”（英文原文，请补充中文译文）"
+    return f"“{text}”"
+
+
 _ENV = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
     autoescape=True,
@@ -88,6 +109,7 @@ _ENV = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_ENV.filters["q"] = _quoted
 
 
 def _now(now: datetime | None) -> datetime:
@@ -106,7 +128,7 @@ def file_langs(output_id: str, merchant_lang: str) -> list[str]:
     """The languages the files of an output come in, the first being the one that is sent."""
     if output_id in MERCHANT_ONLY:
         return [merchant_lang]
-    if output_id == "customer":
+    if output_id in TO_CUSTOMER:
         return [merchant_lang] if merchant_lang == "zh" else [merchant_lang, "zh"]
     return ["zh", "en"] if merchant_lang == "en" else ["zh"]
 
@@ -117,17 +139,18 @@ def _blocks(output_id: str, lang: str, ctx: dict, *, chat: bool = False) -> list
     return markup.parse(text)
 
 
-def _footer(lang: str, case_id: str | None) -> str:
+def _footer(output_id: str, lang: str, case_id: str | None) -> str:
+    """Page numbers; the case id only on the merchant's own papers (the others go to other people)."""
     labels = _ENV.get_template(f"{lang}/_labels.j2").module
     footer = labels.FOOTER
-    return f"{footer} · {case_id}" if case_id else footer
+    return f"{footer} · {case_id}" if case_id and output_id in MERCHANT_ONLY else footer
 
 
 def _files(
     output_id: str, lang: str, blocks: list[markup.Block], ctx: dict, created: datetime
 ) -> list[RenderedFile]:
     title = next((b.text for b in blocks if b.kind == "title"), output_id)
-    footer = _footer(lang, ctx["case_id"])
+    footer = _footer(output_id, lang, ctx["case_id"])
     return [
         RenderedFile(
             f"{output_id}.{lang}.pdf",
@@ -157,10 +180,12 @@ def render_output(
     contexts = {code: case_context.build(case, code, now) for code in set(langs) | {merchant_lang}}
     files: list[RenderedFile] = []
     for i, code in enumerate(langs):
-        ctx = dict(contexts[code], translation=i > 0 and output_id != "customer")
+        ctx = dict(contexts[code], translation=i > 0 and output_id not in TO_CUSTOMER, output_id=output_id)
         files += _files(output_id, code, _blocks(output_id, code, ctx), ctx, now)
     chat_ctx = dict(
-        contexts[merchant_lang], translation=merchant_lang not in langs[:1] and output_id != "customer"
+        contexts[merchant_lang],
+        translation=merchant_lang not in langs[:1] and output_id not in TO_CUSTOMER,
+        output_id=output_id,
     )
     intro = _blocks("chat_intro", merchant_lang, dict(chat_ctx, output_id=output_id, file_langs=langs))
     chat = to_messages(intro + _blocks(output_id, merchant_lang, chat_ctx, chat=True))

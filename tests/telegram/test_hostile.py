@@ -26,7 +26,9 @@ PASTE = "长" * 10_000
 
 def plain(text: str) -> str:
     """Text compared without whitespace (line wrapping) and page footers (a page may end mid-sentence)."""
-    text = re.sub(r"(第 \d+ 页 / 共 \d+ 页|Page \d+ of \d+) · \w+", "", text)
+    text = re.sub(
+        r"(第 \d+ 页 / 共 \d+ 页|Page \d+ of \d+)( · \w+)?", "", text
+    )  # papers to others: no case id
     return re.sub(r"\s+", "", text)
 
 
