@@ -101,7 +101,12 @@ def answer_together(turn: Turn, members: list[Slot], text: str) -> None:
                     set_value(case, step, member.item, None)
                 mark(turn.session, member.key)
             else:
-                turn.note("⚠️ " + turn.t(N_("{field}: this one is needed."), field=label))
+                help_text = turn.t(step.help) if step.help else ""
+                turn.note(
+                    "⚠️ "
+                    + turn.t(N_("{field}: this one is needed."), field=label)
+                    + (" " + help_text if help_text and line not in EMPTY_LINES else "")
+                )
                 retry.append(member.key)
             continue
         result = step.kind.parse(line, turn.ctx, case, _item_of(case, member))

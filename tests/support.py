@@ -108,7 +108,9 @@ class Chat:
             return self.send("-")  # only this one left empty; Skip would leave them all
         if value is None:
             return self.choose("skip") if "skip" in self.choices else self.send("-")
-        button = next((c for c in self.choices if c.split("&")[0] == f"{asked}={value}"), None)
+        exact = f"{asked}={value}"
+        button = exact if exact in self.choices else None
+        button = button or next((c for c in self.choices if c.split("&")[0] == exact), None)
         return self.choose(button) if button else self.send(value)
 
     def answer_until(self, field_id: str, answers: dict[str, str], limit: int = 80) -> Chat:

@@ -159,6 +159,10 @@ class Merchant:
         return await self._compare([self.fake.send_text(self.user_id, text)], reference)
 
     @property
+    def item(self) -> int | None:
+        return next((m.item for m in reversed(self.last) if m.asks), None)
+
+    @property
     def asks_all(self) -> list[str]:
         return next(((m.asks_all or [m.asks]) for m in reversed(self.last) if m.asks), [])
 
@@ -231,6 +235,7 @@ async def whole_case(merchant: Merchant, outputs: str = "first") -> dict:
     """/start to the documents: buttons, typed answers, a sticker, a photo, an album, a PDF document."""
     await merchant.send("/start")
     evidence_plan = ["signed_slip", "cctv", "bank_statement"]
+    kinds_sent: list[str] = []  # evidence items in the order sent
     sticker_sent = False
     for _ in range(120):
         asks = merchant.asks
@@ -243,23 +248,23 @@ async def whole_case(merchant: Merchant, outputs: str = "first") -> dict:
             continue
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
-        elif asks == "evidence.kind":
-            if evidence_plan:
-                await merchant.press(f"evidence.kind={evidence_plan[0]}")
-            else:
-                await merchant.press("done")
+        elif asks == "evidence.kind":  # a file whose kind was not read: the kind it was sent as
+            await merchant.press(f"evidence.kind={kinds_sent[merchant.item or 0]}")
+        elif asks == "evidence.file" and not evidence_plan:
+            await merchant.press("done")
         elif asks == "evidence.file":
             kind = evidence_plan.pop(0)
             if kind == "signed_slip":
+                kinds_sent.append(kind)
                 await merchant.photo(photo(1), caption="signed slip, customer's signature")
             elif kind == "cctv":
+                kinds_sent.extend([kind, kind])
                 await merchant.album([photo(2), photo(3, (128, 96))])
             else:
+                kinds_sent.append(kind)
                 await merchant.document(
                     pdf(), "statement-nov.pdf", "application/pdf", caption="November statement"
                 )
-        elif asks == "evidence.caption":
-            await merchant.send("counter camera 18:29")
         else:
             await merchant.answer(asks, ANSWERS)
     else:
