@@ -128,6 +128,8 @@ class Assistant:
                 return event
             data = repo.blob(db, event.file.sha256)
         slot = next_slot(session) if session.case is not None else None
+        if event.in_album and slot is not None and slot.step.group == "evidence":
+            return event  # an album's photos are evidence as sent: reading each would hold up the album
         if data is None or not wants_reading(
             session.conv, session.case, slot.step.field if slot else None, slot.item if slot else None
         ):

@@ -192,6 +192,8 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
             return
         result = step.kind.parse(text or "", turn.ctx, case, item)
     typed_about_file = step.field == "evidence.kind" and item is not None and text and not item.get("caption")
+    if isinstance(result, Valid) and typed_about_file and len((text or "").split()) > 2:
+        item["caption"] = (text or "").strip()[:300]  # a description that names its kind: kept as said
     if isinstance(result, Invalid) and typed_about_file:  # words typed about the file just sent
         item["caption"] = (text or "").strip()[:300]
         kind = reading.kind_read(None, case, item["caption"])

@@ -38,6 +38,7 @@ class Incoming:
     file: FileRef | None = None
     unsupported: str = ""  # "sticker", "voice", "location", ...
     reading: dict | None = None  # what OCR read from a photo: {"layout", "fields", "confidence", "lines"}
+    in_album: bool = False  # one of several photos sent together (Telegram's media group)
     language_code: str | None = None
     first_name: str | None = None
     update_id: int | None = None

@@ -525,7 +525,8 @@ class Bridge:
             return await asyncio.to_thread(
                 self.assistant.refusal, update.user.id, ref, update.user.language_code
             )
-        return await self._process(Incoming(kind="file", file=ref, **base))
+        in_album = infile.media_group_id is not None
+        return await self._process(Incoming(kind="file", file=ref, in_album=in_album, **base))
 
     async def _show_chosen(self, chat_id: int, pressed: Pressed) -> None:
         """Edit the question to show the answer given, and take its buttons away."""

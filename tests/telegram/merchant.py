@@ -209,7 +209,9 @@ class Merchant:
         last: list[Outgoing] = []
         for data in photos:
             name = f"photo-{hashlib.sha256(data).hexdigest()[:16]}.jpg"
-            replies = await self._local(self.reference.send_file, self._file(data, name), as_photo=True)
+            replies = await self._local(
+                self.reference.send_file, self._file(data, name), as_photo=True, in_album=True
+            )
             if any(m.asks or m.choices for m in replies):
                 last = replies
             else:

@@ -90,10 +90,11 @@ async def _two_at_once(merchant: Merchant, fake, bots) -> None:
         await merchant._wait(update_id)
     replies = [m.text for m in fake.chat(USER)[before:]]
     assert len(replies) == 2, replies
-    assert "What is “statement.pdf”?" in replies[0] and "Noted what it shows" in replies[1], replies
+    assert "What is “statement.pdf”?" in replies[0] and "Evidence 2" in replies[1], replies
     case = bots[0].assistant.case_export(USER)
     assert case is not None
     assert [e.get("caption") for e in case["evidence"]] == ["November statement from the bank"]
+    assert case["evidence"][0]["kind"] == "bank_statement"  # named in the words typed about it
     assert case["evidence"][0]["file_name"] == "statement.pdf"
 
 
