@@ -29,7 +29,7 @@ from bot.storage import Database
 from bot.transports import common
 from bot.transports.ratelimit import InProcessLimiter
 from conversations.events import Choice
-from tests.telegram.fake_bot_api import FakeBotAPI
+from testkit.fake_bot_api import FakeBotAPI
 
 TZ = ZoneInfo("Asia/Shanghai")
 USER = 4242

@@ -41,6 +41,7 @@ class Outgoing:
     item: int | None = None
     file: OutFile | None = None
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+    lang: str | None = None  # the language the text is in (the runtime's own buttons follow it)
     case_id: str | None = None  # the case a rendered document belongs to (the console files it by case)
 
 
@@ -64,9 +65,11 @@ class Assistant:
         max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
         retention_days: int = 365,
         channel: str = "telegram",
+        ocr: bool = True,
     ):
         self.retention_days = retention_days
         self.channel = channel
+        self.ocr = ocr  # OCR=off: photos are kept as evidence, their numbers typed
         self.db = db
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.max_file_bytes = max_file_bytes
@@ -107,7 +110,12 @@ class Assistant:
 
     def _read_photo(self, event: Incoming) -> Incoming:
         """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
-        if event.kind != "file" or event.file is None or not event.file.mime.startswith("image/"):
+        if (
+            not self.ocr
+            or event.kind != "file"
+            or event.file is None
+            or not event.file.mime.startswith("image/")
+        ):
             return event
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -200,7 +208,9 @@ class Assistant:
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
-                Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
+                Outgoing(
+                    text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item, lang=reply.lang
+                )
             )
             if reply.action == "export" and archive is not None:
                 stamp = event.now.strftime("%Y%m%d")

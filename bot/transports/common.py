@@ -46,6 +46,9 @@ ALBUM_WAIT = 1.0  # an album's items arrive as separate updates: answer once non
 T = TypeVar("T")
 
 Rows = list[list[tuple[str, str]]]  # inline keyboard: rows of (label, callback data)
+WEB_APP = "web_app:"  # a button's data that opens a Mini App at the URL after it, not callback data
+PAGE_BUTTON = N_("📝 Open the whole case")
+MENU_BUTTON = N_("Case")
 
 # The command menu (setMyCommands), per language.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -239,6 +242,8 @@ class Api(Protocol):
     async def set_webhook(self, url: str, secret: str) -> None: ...
 
     async def delete_webhook(self) -> None: ...
+
+    async def set_menu_button(self, text: str, url: str) -> None: ...
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -451,6 +456,7 @@ class Bridge:
     limiter: Limiter = field(default_factory=InProcessLimiter)
     clock: Callable[[], datetime] | None = None  # a fixed clock in tests
     backoff: float = 0.5  # first wait after a network error, doubled each time
+    page_url: str | None = None  # the case page (Mini App); None: the chat review only
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     _lock_users: dict[int, int] = field(default_factory=dict)
     _handled: OrderedDict[int, None] = field(default_factory=OrderedDict)
@@ -682,7 +688,7 @@ class Bridge:
                 parts = [message]
             for part in parts:
                 if part.text:
-                    rows = keyboard(part.choices)
+                    rows = self._with_page(part, keyboard(part.choices))
                     message_id = await self.send_text(chat_id, part.text, rows)
                     if total >= 2 and done == 0 and progress is None and len(part.text) < TEXT_LIMIT - 20:
                         progress = (message_id, part.text, rows)
@@ -699,6 +705,14 @@ class Bridge:
             if message.render is not None:
                 done += 1
                 edited_at = await self._maybe_progress(chat_id, progress, done, total, edited_at)
+
+    def _with_page(self, message: Outgoing, rows: Rows | None) -> Rows | None:
+        """The review gets a button that opens the whole case as a page (when this server serves it)."""
+        ids = {choice.id for choice in message.choices}
+        if self.page_url is None or "confirm" not in ids or not any(i.startswith("edit:") for i in ids):
+            return rows
+        label = translate(message.lang or LANGUAGES[0], PAGE_BUTTON)
+        return [[(label, WEB_APP + self.page_url)], *(rows or [])]
 
     async def _maybe_progress(
         self,
@@ -802,6 +816,11 @@ class Bridge:
             lang = code or LANGUAGES[0]
             commands = [(name, translate(lang, description)) for name, description in COMMANDS]
             await self.call(None, lambda commands=commands, code=code: self.api.set_commands(commands, code))
+        if self.page_url is not None:
+            # one menu button for every chat (per-chat ones would cost a call each): in both languages
+            label = " · ".join(dict.fromkeys(translate(lang, MENU_BUTTON) for lang in LANGUAGES))
+            url = self.page_url
+            await self.call(None, lambda: self.api.set_menu_button(label, url))
 
     # --- ordering and bookkeeping ------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Stateless: every process of a deployment can run it on the same PostgreSQL. `store` keeps the update
 in the inbox; only then is 200 sent, and the update is handled in the background (Telegram waits
 at most 60 s for an answer, and a long one would slow its deliveries down). 503 when it could not be
-stored: Telegram sends it again. A worker that dies after the 200 leaves the update in the inbox,
+stored: Telegram sends it again. `/healthz` says "warming" (still 200) until the start-up warm-up
+is done, "ok" then, 503 "unavailable" while the database does not answer. A worker that dies after the 200 leaves the update in the inbox,
 where another worker (or the restart) finds it; a re-delivered update is applied only once.
 """
 
@@ -46,6 +47,7 @@ def make_app(
     path: str,
     secret: str,
     healthy: Callable[[], Awaitable[bool]],
+    warming: Callable[[], bool] = lambda: False,
 ) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -76,7 +78,10 @@ def make_app(
             ok = await asyncio.wait_for(healthy(), 5)
         except Exception:
             ok = False
-        return web.json_response({"status": "ok" if ok else "unavailable"}, status=200 if ok else 503)
+        if not ok:
+            return web.json_response({"status": "unavailable"}, status=503)
+        # still 200 while warming: updates are taken and answered meanwhile (see bot/warmup.py)
+        return web.json_response({"status": "warming" if warming() else "ok"})
 
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_post(path, receive)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.transports.common import Entity, entities_to_html, keyboard, split_text, utf16_len
 from bot.transports.ratelimit import InProcessLimiter
 from conversations.events import Choice
-from tests.telegram.fake_bot_api import parse_html
+from testkit.fake_bot_api import parse_html
 
 
 class Clock:

@@ -47,6 +47,7 @@ CHAT_ACTIONS = {
     "upload_video_note",
 }
 JSON_FIELDS = {
+    "menu_button",
     "reply_markup",
     "commands",
     "allowed_updates",
@@ -188,6 +189,7 @@ class FakeBotAPI:
         self.chats: dict[int, list[SentMessage]] = {}
         self.users: dict[int, dict] = {}
         self.commands: dict[str, list[dict]] = {}
+        self.menu_button: dict | None = None  # setChatMenuButton without a chat: every chat's
         self.webhook: dict | None = None
         self.webhook_deliveries: list[int] = []  # HTTP statuses of webhook POSTs
         self.webhook_answered: list[int] = []  # update ids whose webhook POST was answered 200
@@ -615,6 +617,11 @@ class FakeBotAPI:
             return
         for row in markup.get("inline_keyboard") or []:
             for button in row:
+                kinds = [k for k in ("callback_data", "web_app", "url") if k in button]
+                if len(kinds) != 1:
+                    raise ApiFailure(400, "Bad Request: a button needs exactly one action")
+                if "web_app" in button:
+                    self._check_web_app(button["web_app"])
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
                     raise ApiFailure(400, "Bad Request: BUTTON_DATA_INVALID")
@@ -751,6 +758,24 @@ class FakeBotAPI:
         if size > GETFILE_LIMIT:
             raise ApiFailure(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": file_id[1:17], "file_size": size, "file_path": path}
+
+    async def m_setChatMenuButton(self, params: dict) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app":
+            if not 1 <= len(button.get("text") or "") <= 64:
+                raise ApiFailure(400, "Bad Request: menu button text is empty")
+            self._check_web_app(button.get("web_app"))
+        elif button.get("type") not in ("default", "commands"):
+            raise ApiFailure(400, "Bad Request: unsupported menu button type")
+        if params.get("chat_id") is None:
+            self.menu_button = button
+        return True
+
+    def _check_web_app(self, web_app: object) -> None:
+        """Telegram opens only https:// Mini Apps (a loopback address stands in for one in the tests)."""
+        url = web_app.get("url", "") if isinstance(web_app, dict) else ""
+        if not (url.startswith("https://") or url.startswith("http://127.0.0.1:")):
+            raise ApiFailure(400, "Bad Request: BUTTON_URL_INVALID")
 
     async def m_setMyCommands(self, params: dict) -> bool:
         commands = params.get("commands") or []
