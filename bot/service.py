@@ -43,6 +43,7 @@ class Outgoing:
     file: OutFile | None = None
     refusal: bool = False  # a file not kept: said even when an album's later replies replace this one's
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+    lang: str | None = None  # the language the text is in (the runtime's own buttons follow it)
     case_id: str | None = None  # the case a rendered document belongs to (the console files it by case)
 
 
@@ -66,9 +67,11 @@ class Assistant:
         max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
         retention_days: int = 365,
         channel: str = "telegram",
+        ocr: bool = True,
     ):
         self.retention_days = retention_days
         self.channel = channel
+        self.ocr = ocr  # OCR=off: photos are kept as evidence, their numbers typed
         self.db = db
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.max_file_bytes = max_file_bytes
@@ -119,7 +122,12 @@ class Assistant:
 
     def _read_photo(self, event: Incoming) -> Incoming:
         """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
-        if event.kind != "file" or event.file is None or not event.file.mime.startswith("image/"):
+        if (
+            not self.ocr
+            or event.kind != "file"
+            or event.file is None
+            or not event.file.mime.startswith("image/")
+        ):
             return event
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -168,6 +176,9 @@ class Assistant:
         if event.chat_type != "private":  # nothing from a group is stored
             reply = group_chat_reply(event)
             return [Outgoing(text=reply.text)]
+        if event.chat_id is not None and event.chat_id != event.user_id:  # the runtimes refuse it first
+            log.warning("update %s refused: sent into a private chat by another user", event.update_id)
+            return []
         event = self._read_photo(event)
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -217,6 +228,7 @@ class Assistant:
                     asks=reply.asks,
                     item=reply.item,
                     asks_all=reply.asks_all,
+                    lang=reply.lang,
                 )
             )
             if reply.action == "export" and archive is not None:

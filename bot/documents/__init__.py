@@ -30,8 +30,6 @@ from markupsafe import Markup
 from bot.documents import context as case_context
 from bot.documents import markup
 from bot.documents.chat import to_messages
-from bot.documents.docx import render_docx
-from bot.documents.pdf import render_pdf
 from conversations.outputs import OUTPUT_IDS, OutputPlan, plan_outputs
 
 __all__ = [
@@ -41,6 +39,7 @@ __all__ = [
     "RenderedFile",
     "render_all",
     "render_evidence_pack",
+    "preview_output",
     "render_output",
 ]
 
@@ -149,6 +148,10 @@ def _footer(output_id: str, lang: str, case_id: str | None) -> str:
 def _files(
     output_id: str, lang: str, blocks: list[markup.Block], ctx: dict, created: datetime
 ) -> list[RenderedFile]:
+    # imported here: fpdf2 and the fonts take seconds to import, and a preview (the case page) needs neither
+    from bot.documents.docx import render_docx
+    from bot.documents.pdf import render_pdf
+
     title = next((b.text for b in blocks if b.kind == "title"), output_id)
     footer = _footer(output_id, lang, ctx["case_id"])
     return [
@@ -190,6 +193,22 @@ def render_output(
     intro = _blocks("chat_intro", merchant_lang, dict(chat_ctx, output_id=output_id, file_langs=langs))
     chat = to_messages(intro + _blocks(output_id, merchant_lang, chat_ctx, chat=True))
     return Rendered(output_id, chat, files)
+
+
+def preview_output(
+    case: dict, output_id: str, *, lang: str | None = None, now: datetime | None = None
+) -> list[str]:
+    """The document as it will be made (its first file's language), as Telegram HTML, without the files:
+    what the case page shows before the merchant asks for it. Raises NotApplicable."""
+    if output_id not in OUTPUT_IDS:
+        raise KeyError(output_id)
+    plan = next(p for p in plan_outputs(case) if p.id == output_id)
+    if not plan.applies:
+        raise NotApplicable(plan)
+    now = _now(now)
+    code = file_langs(output_id, _merchant_lang(case, lang))[0]
+    ctx = dict(case_context.build(case, code, now), translation=False)
+    return to_messages(_blocks(output_id, code, ctx))
 
 
 def applicable(case: dict) -> list[str]:
@@ -245,6 +264,27 @@ def render_all(
     ]
     written.append(_write(out_dir / "outputs.json", json.dumps(plans, ensure_ascii=False, indent=2).encode()))
     return written
+
+
+def warm() -> None:
+    """Prepare at start-up what the first document would otherwise wait for (see bot/warmup.py)."""
+    from bot.documents.docx import render_docx
+    from bot.documents.fonts import GLYPHS
+    from bot.documents.pdf import render_pdf
+
+    for name in _ENV.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        _ENV.get_template(name)
+    GLYPHS.warm()
+    sample = [
+        markup.Block("title", [markup.Run("预热 Warm-up")]),
+        markup.Block("p", [markup.Run("正文 "), markup.Run("text", True)]),
+        markup.Block("bullet", [markup.Run("•")]),
+        markup.Block("table", rows=[[[markup.Run("项目")], [markup.Run("Item")]]], header=True),
+    ]
+    created = datetime.now(SHANGHAI)
+    for lang in LANGS:
+        render_pdf(sample, lang=lang, title="warm-up", footer="{page}/{pages}", created=created)
+        render_docx(sample, lang=lang, title="warm-up", footer="{page}/{pages}", created=created)
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -15,6 +15,7 @@ from babel.dates import format_date, format_datetime
 
 from bot.documents import facts, names, places
 from conversations.cards import mask_card_numbers
+from conversations.chars import fit
 from conversations.fmt import money
 from conversations.outputs import (
     acquirer_problem,
@@ -66,7 +67,7 @@ def _fields(raw: dict, names: tuple[str, ...]) -> dict:
 def clean(value: object) -> object:
     """Strings masked for card numbers and stripped; None for empty; other values as they are."""
     if isinstance(value, str):
-        text = mask_card_numbers(value.strip())[0]
+        text = mask_card_numbers(fit(value).strip())[0]  # fit: a case stored before characters were cleaned
         return text or None
     return value
 
