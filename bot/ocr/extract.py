@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from . import normalize as nz
-from .layouts import FIELDS, LABELS, detect_layout
+from .layouts import FIELDS, LABEL_ENDINGS, LABELS, STEMS, detect_layout
 
 #: A proposal below this confidence is dropped (tuned on the generated benchmark: see bench/ocr.py).
 MIN_CONFIDENCE = 0.5
 #: Free text has no format check to catch a misread character, so it needs a surer reading.
-FIELD_MIN_CONFIDENCE = {"merchant.name": 0.7, "txn.issuer": 0.7}
+FIELD_MIN_CONFIDENCE = {"merchant.name": 0.7, "txn.issuer": 0.7, "dispute.reason_code": 0.7}
 
 
 # --- lines -----------------------------------------------------------------------------------------
@@ -177,6 +177,8 @@ def _cjk_prefix(s: str) -> str:
 
 def match_label(text: str) -> LabelHit | None:
     """The label a line starts with, if any, and where its value begins."""
+    if nz.as_type(text) is not None:
+        return None  # '预授权完成(AUTH COMPLETE)' is a value, whatever words it holds
     start = _LEAD_JUNK.match(text).end()
     s = text
     zh_kind, pos, factor = None, start, 1.0
@@ -190,17 +192,23 @@ def match_label(text: str) -> LabelHit | None:
                 if s[i] != " ":
                     n += 1
                 i += 1
+            while i < len(s) and s[i] in "号码":  # '检索参考号码', '卡号码': the same label, said longer
+                i += 1
             zh_kind, pos = kind, i
             break
     if zh_kind is None:
         # one character misread, dropped or added in a label of three or more ('交时间', '凭怔号')
         prefix = _cjk_prefix(squeezed)
+        if len(prefix) > 8:
+            prefix = ""  # a sentence, not a misread label
         near: dict[str, int] = {}
         for zh, kind in _ZH:
             if len(zh) < 3:
                 continue
-            for k in (len(zh), len(zh) - 1, len(zh) + 1):  # a misread character is likelier than a lost one
-                if k <= len(prefix) and nz.edit_distance(prefix[:k], zh) == 1:
+            # a misread character is likelier than a lost one; the label is the whole run of Chinese
+            # characters before its value (else '调单通知书' would be a misread '调单号')
+            for k in (len(zh), len(zh) - 1, len(zh) + 1):
+                if k == len(prefix) and nz.edit_distance(prefix[:k], zh) == 1:
                     near.setdefault(kind, k)
                     break
         if len(near) == 1:
@@ -211,6 +219,17 @@ def match_label(text: str) -> LabelHit | None:
                     n += 1
                 i += 1
             pos, factor = i, 0.85
+    if zh_kind is None:
+        # a label no list spells ('检索参考号码', '终端代号'): known by the words in it
+        prefix = _cjk_prefix(squeezed).rstrip("/")
+        kind = _by_meaning(prefix)
+        if kind is not None:
+            n, i = 0, start
+            while i < len(s) and n < len(prefix):
+                if s[i] != " ":
+                    n += 1
+                i += 1
+            zh_kind, pos, factor = kind, i, 0.9
     # English label, in brackets after the Chinese one or on its own (after an unreadable Chinese one)
     j = pos
     if zh_kind is None:
@@ -218,7 +237,7 @@ def match_label(text: str) -> LabelHit | None:
         j = start + (len(lead) if len(lead) <= 6 else 0)
     while j < len(s) and s[j] in " ":
         j += 1
-    bracket = j < len(s) and s[j] == "("
+    bracket = j < len(s) and s[j] in "(/"
     if bracket:
         j += 1
     en = _match_en(s, j)
@@ -252,6 +271,18 @@ def match_label(text: str) -> LabelHit | None:
     return LabelHit(kind, pos, factor)
 
 
+def _by_meaning(prefix: str) -> str | None:
+    """The kind of a Chinese label from the words in it, if it ends like a label (see layouts.STEMS)."""
+    if not (2 <= len(prefix) <= 8) or prefix[-1] not in LABEL_ENDINGS:
+        return None
+    if "预授权" in prefix or "撤销" in prefix:  # a transaction type, not a label
+        return None
+    for words, kind in STEMS:
+        if all(w in prefix for w in words):
+            return kind
+    return None
+
+
 _INNER_LABEL = re.compile(
     "|".join(re.escape(zh) for zh, _ in _ZH if len(zh) >= 3 or zh in ("卡号", "金额", "批次", "日期", "时间"))
 )
@@ -259,12 +290,16 @@ _INNER_LABEL = re.compile(
 
 def _split(line: Line) -> list[Line]:
     """'批次号:000299 凭证号:578046' read as one box → two lines, each with its own label."""
+    own = match_label(line.text)
+    if own is not None and own.kind == "dispute.reason_code":
+        return [line]  # free text: '4831 交易金额不符' names no other label
     cuts = [0]
     for m in _INNER_LABEL.finditer(line.text):
         if (
             m.start() > cuts[-1]
             and not nz.has_cjk(line.text[m.start() - 1])
             and line.text[m.start() - 1] not in "(/"
+            and re.search(r"[0-9A-Za-z*]", line.text[m.end() :])  # a label with a value after it
         ):
             cuts.append(m.start())
     if len(cuts) == 1:
@@ -301,6 +336,11 @@ PARSERS: dict[str, Callable[[str], nz.Value | None]] = {
     "txn.card_masked": nz.as_card,
     "txn.issuer": nz.as_issuer,
     "txn.type": nz.as_type,
+    "dispute.case_no": nz.as_case_no,
+    "dispute.notified_at": nz.as_day,
+    "dispute.deadline": nz.as_day,
+    "dispute.reason_code": nz.as_reason,
+    "dispute.stage": nz.as_stage,
 }
 
 
@@ -355,8 +395,11 @@ def _row_right(lines: list[Line], ln: Line) -> list[Line]:
     for m in sorted((m for m in lines if _right_of(ln, m)), key=lambda m: m.x0):
         if m.label is not None:
             break
+        # the label on its row nearest to its left (a table may have two label/value pairs a row)
         owner = min(
-            (lab for lab in labels if _right_of(lab, m)), key=lambda lab: abs(_offset(lab, m)), default=None
+            (lab for lab in labels if _right_of(lab, m)),
+            key=lambda lab: (round(abs(_offset(lab, m)) / (0.35 * max(lab.h, m.h))), m.x0 - lab.x1),
+            default=None,
         )
         if owner is ln:
             row.append(m)
@@ -390,14 +433,21 @@ def _value_for(lines: list[Line], i: int, layout: str) -> tuple[str, float, floa
         rest = ""  # a garbled label ('商户名利MEROHANTNAME:'), not a value
     if len(rest) >= 2 or (rest.isascii() and rest.isalnum()):
         start = ln.text.index(rest, ln.label.end)
-        return rest, ln.quality(start, start + len(rest), how=how), 1.0, "same"
+        quality = ln.quality(start, start + len(rest), how=how)
+        if ln.label.kind == "txn.card_masked" and ln.geometric and nz.as_card(rest) is None:
+            # OCR often breaks a masked number at its run of stars: '卡号:436742**' + '****7843/C'
+            more = [m for m in _row_right(lines, ln) if re.fullmatch(r"[\d*\s]*\*[\d*\s/()A-Z]*", m.text)]
+            if more:
+                joined = rest + "".join(m.text for m in more)
+                return joined, min([quality] + [m.quality(how=how) for m in more]), 0.97, "same+right"
+        return rest, quality, 1.0, "same"
     if not ln.geometric:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if nxt is None or nxt.label is not None:
             return None
         return nxt.text, nxt.quality(how=how), 0.9, "next"
     row, place, where = _row_right(lines, ln), 0.97, "right"
-    if not row and layout in ("unionpay_slip", "unknown"):  # two-column screens: never the next row
+    if not row and layout in ("unionpay_slip", "notice", "unknown"):  # app screens: never the next row
         row, place, where = _row_below(lines, ln), 0.95, "below"
     if not row:
         return None
@@ -425,6 +475,31 @@ def _big_amount(lines: list[Line]) -> Proposal | None:
         if v and (best is None or m.h > best[1]):
             best = (Proposal(v.value, 0.9 * v.factor * m.quality(), "headline"), m.h)
     return best[0] if best else None
+
+
+_DEADLINE_SENTENCE = re.compile(
+    r"(?:请|须|务必)\s*(?:于|在)\s*(?P<date>20\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)\s*(?:\d{1,2}[:：]\d{2})?\s*(?:前|之前|以前)"
+)
+
+
+def _notice_extras(lines: list[Line], found: dict[str, list[Proposal]]) -> None:
+    """A notice's stage from its title (the topmost line naming one) and a reply-by date said in a sentence."""
+    for ln in sorted(lines, key=lambda m: (m.cy, m.x0) if m.geometric else (m.idx, 0)):
+        v = nz.as_stage(ln.text) if ln.label is None or ln.label.factor < 1 else None
+        if v is None and ln.label is not None and ln.label.kind != "-" and ln.label.factor == 1:
+            break  # past the title and the greeting: the table or list has begun
+        if v is not None:
+            found.setdefault("dispute.stage", []).append(
+                Proposal(v.value, 0.95 * ln.quality(how="mean"), "title")
+            )
+            break
+    for ln in lines:
+        m = _DEADLINE_SENTENCE.search(ln.text)
+        if m:
+            v = nz.as_day(m["date"])
+            if v is not None:
+                q = ln.quality(m.start("date"), m.end("date"))
+                found.setdefault("dispute.deadline", []).append(Proposal(v.value, 0.95 * q, "sentence"))
 
 
 # --- the reading -----------------------------------------------------------------------------------
@@ -468,19 +543,32 @@ def propose(
                 times.append((t, base))
             continue
         v = PARSERS[kind](text)
-        if (
-            v is not None
-        ):  # else the value beside the label did not validate: nothing is looked for further away
-            found.setdefault(kind, []).append(Proposal(v.value, base * v.factor, where))
+        if v is None:  # the value beside the label did not validate: nothing is looked for further away
+            continue
+        found.setdefault(kind, []).append(Proposal(v.value, base * v.factor, where))
+        if kind == "txn.card_masked" and v.value[0] != "*":
+            mode = nz.entry_mode(text)
+            if mode:
+                found.setdefault("txn.entry_mode", []).append(Proposal(mode[0], base * 0.95, where))
     if "txn.datetime" not in found and len({d for d, _ in dates}) == 1 and len({t for t, _ in times}) == 1:
         v = nz.combine(dates[0][0], times[0][0])
         if v:
             found["txn.datetime"] = [Proposal(v.value, min(dates[0][1], times[0][1]) * v.factor, "date+time")]
+    if layout == "notice":
+        _notice_extras(lines, found)
     if layout in ("bank_app", "unknown"):
         head = _big_amount(lines)
         if head:
             found.setdefault("txn.amount", []).append(head)
 
+    deadline, notified = found.get("dispute.deadline"), found.get("dispute.notified_at")
+    if (
+        deadline
+        and notified
+        and {p.value for p in deadline}
+        and min(p.value for p in deadline) < max(p.value for p in notified)
+    ):
+        found.pop("dispute.deadline")  # a reply-by date before the notice: one of them is misread
     chosen: dict[str, Proposal] = {}
     for key, props in found.items():
         values = {p.value for p in props}

@@ -1,0 +1,1 @@
+"""Test doubles and test-data generators that tests and benchmarks share (never imported by the product)."""
