@@ -112,7 +112,7 @@ class _V6:
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         res = self.rec(TextRecInput(img=crops))
-        return [(str(t), float(sc), ()) for t, sc in zip(res.txts or (), res.scores, strict=False)]
+        return [(str(txt), float(sc), ()) for txt, sc in zip(res.txts or (), res.scores, strict=False)]
 
 
 def decode(data: bytes) -> np.ndarray:

@@ -532,15 +532,15 @@ def propose(
         if kind in ("date", "time", "txn.datetime"):
             full = nz.as_datetime(text)
             d = nz.as_date(text) if full is None else None
-            t = nz.as_time(text) if full is None and d is None else None
+            tm = nz.as_time(text) if full is None and d is None else None
             if full and kind == "txn.datetime":
                 found.setdefault(kind, []).append(Proposal(full.value, base * full.factor, where))
             elif full:  # a date label with a full date-time after it
                 found.setdefault("txn.datetime", []).append(Proposal(full.value, base * 0.95, where))
             elif d and kind != "time":
                 dates.append((d, base))
-            elif t and kind != "date":
-                times.append((t, base))
+            elif tm and kind != "date":
+                times.append((tm, base))
             continue
         v = PARSERS[kind](text)
         if v is None:  # the value beside the label did not validate: nothing is looked for further away
@@ -550,7 +550,7 @@ def propose(
             mode = nz.entry_mode(text)
             if mode:
                 found.setdefault("txn.entry_mode", []).append(Proposal(mode[0], base * 0.95, where))
-    if "txn.datetime" not in found and len({d for d, _ in dates}) == 1 and len({t for t, _ in times}) == 1:
+    if "txn.datetime" not in found and len({d for d, _ in dates}) == 1 and len({tm for tm, _ in times}) == 1:
         v = nz.combine(dates[0][0], times[0][0])
         if v:
             found["txn.datetime"] = [Proposal(v.value, min(dates[0][1], times[0][1]) * v.factor, "date+time")]

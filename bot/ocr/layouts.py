@@ -380,7 +380,7 @@ def detect_layout(compact_upper_texts: list[str]) -> str:
         if any(w in joined for w in words):
             return layout
     english = sum(
-        1 for t in compact_upper_texts if "(" in t and any(e in t for e in ("NO", "TYPE", "AMOUNT"))
+        1 for line in compact_upper_texts if "(" in line and any(e in line for e in ("NO", "TYPE", "AMOUNT"))
     )
     if english >= 3:
         return "unionpay_slip"

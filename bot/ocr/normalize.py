@@ -65,8 +65,8 @@ def nfkc(text: str) -> str:
 def nfkc_probs(text: str, probs: tuple[float, ...] | None) -> tuple[str, tuple[float, ...]]:
     """nfkc() that keeps a probability per output character (each input character's for its outputs)."""
     if not probs or len(probs) != len(text):
-        t = nfkc(text)
-        return t, (1.0,) * len(t) if not probs else (min(probs),) * len(t)
+        flat = nfkc(text)
+        return flat, (1.0,) * len(flat) if not probs else (min(probs),) * len(flat)
     out: list[str] = []
     ps: list[float] = []
     for ch, p in zip(text, probs, strict=True):
