@@ -1,7 +1,7 @@
 """`python -m bench [--quick] [--json] [--only engine,adapters,...]`: every benchmark, one table (or one JSON object).
 
 Sections: engine (bench/engine.py), adapters (bench/adapters.py), documents (bench/documents.py),
-ocr (bench/ocr.py), memory (bench/memory.py), scale (bench/scale.py). `--quick` runs a small
+ocr (bench/ocr.py), memory (bench/memory.py), scale (bench/scale.py), parsing (bench/parsing.py). `--quick` runs a small
 version of each (CI: it checks that they run and that no update is lost or applied twice; it
 never judges a time). The exit status is 1 only for real errors: a section that failed, an update
 lost or applied twice, a reply lost under the shared rate limit.
@@ -21,7 +21,7 @@ import sys
 import time
 import traceback
 
-SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale")
+SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale", "parsing")
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -125,6 +125,10 @@ def _section(name: str, args, pg_url: str | None, redis_url: str | None) -> dict
         except ImportError:  # pragma: no cover - until bench/scale.py lands
             return {"skipped": "bench/scale.py is not there yet"}
         return scale.run(pg_url, redis_url, quick=quick)
+    if name == "parsing":
+        from bench import parsing
+
+        return parsing.run()
     raise ValueError(name)
 
 
@@ -195,6 +199,10 @@ def table(result: dict) -> str:
     add("scale", "limit: msgs/s sustained", ("scale", "limiter", "sent_per_s"), "≈ 30")
     add("scale", "limit: replies lost", ("scale", "limiter", "lost"), "0")
     add("scale", "in-process limits, 2 workers: msgs/s", ("scale", "limiter_unshared", "sent_per_s"))
+    for name in ("dev", "heldout", "heldout2", "heldout3"):
+        for key in sorted(_get(result, "parsing", name, "rates") or {}):
+            add("parsing", f"{name}: {key} (n={result['parsing'][name]['rates'][key]['n']})",
+                ("parsing", name, "rates", key, "rate"), "≥ 0.95")  # fmt: skip
     width = max(len(label) for _, label, _, _ in rows) if rows else 10
     lines = [f"{'section':<10} {'figure':<{width}} {'value':>10}  goal", "-" * (width + 30)]
     for section, label, value, goal in rows:

@@ -30,7 +30,11 @@ from bot.transports.local import LocalChat, LocalUser
 from bot.transports.replay import Player, Recorder
 
 TRANSCRIPT = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "transcripts" / "denied-charge-zh-autopilot.yaml"
+    Path(__file__).resolve().parents[1]
+    / "tests"
+    / "transcripts"
+    / "acceptance"
+    / "denied-charge-zh-autopilot.yaml"
 )
 FALLBACK = Path(__file__).resolve().parents[1] / "tests" / "transcripts" / "lost-terminal-zh-typed.yaml"
 TZ = ZoneInfo("Asia/Shanghai")

@@ -24,7 +24,7 @@ from bot.transports.local import LocalChat, LocalUser
 from bot.transports.replay import Player, Recorder
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSCRIPT = ROOT.parent / "shared" / "transcripts" / "denied-charge-zh-autopilot.yaml"
+TRANSCRIPT = ROOT / "tests" / "transcripts" / "acceptance" / "denied-charge-zh-autopilot.yaml"
 FALLBACK = ROOT / "tests" / "transcripts" / "lost-terminal-zh-typed.yaml"
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 28, 10, 0, tzinfo=TZ)  # the transcript's dates are answers relative to this day

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text
 from sqlmodel import Session as Db
 
 from bot.reminders import Reminder
-from bot.storage import Database, inbox
+from bot.storage import Database, inbox, wecom
 from bot.storage.models import CaseRow, EvidenceBlob, EvidenceFile, ProcessedUpdate, UserRow
 from conversations.review import export
 
@@ -63,6 +63,7 @@ def delete_user(db: Db, user_id: int) -> None:
     db.execute(delete(Reminder).where(Reminder.user_id == user_id))
     db.execute(delete(ProcessedUpdate).where(ProcessedUpdate.user_id == user_id))
     inbox.delete_user(db, user_id)
+    wecom.delete_user(db, user_id)
     db.execute(delete(UserRow).where(UserRow.id == user_id))
 
 

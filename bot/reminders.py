@@ -69,11 +69,14 @@ def _deadline(case: dict) -> date | None:
 
 
 def planned(deadline: date, tz: ZoneInfo) -> dict[str, datetime]:
-    """When each reminder for `deadline` is due (UTC)."""
-    return {
-        kind: datetime.combine(deadline - timedelta(days=days), SEND_AT, tzinfo=tz).astimezone(UTC)
-        for kind, days in BEFORE.items()
-    }
+    """When each reminder for `deadline` is due (UTC); none for a day at the calendar's edge (0001-01-02)."""
+    due = {}
+    for kind, days in BEFORE.items():
+        try:
+            due[kind] = datetime.combine(deadline - timedelta(days=days), SEND_AT, tzinfo=tz).astimezone(UTC)
+        except (OverflowError, ValueError):  # a stored absurd date must not make every confirm fail
+            continue
+    return due
 
 
 def sync_case(db: Db, user_id: int, session: Session, tz: ZoneInfo, now: datetime) -> None:

@@ -41,6 +41,7 @@ class Outgoing:
     item: int | None = None
     file: OutFile | None = None
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+    case_id: str | None = None  # the case a rendered document belongs to (the console files it by case)
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,10 @@ class Assistant:
         tz: ZoneInfo | None = None,
         max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
         retention_days: int = 365,
+        channel: str = "telegram",
     ):
         self.retention_days = retention_days
+        self.channel = channel
         self.db = db
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.max_file_bytes = max_file_bytes
@@ -145,7 +148,10 @@ class Assistant:
 
     def expand(self, message: Outgoing) -> list[Outgoing]:
         """A message as sent: itself, or the chat text and files of the document it stands for."""
-        return self.render_job(message.render) if message.render is not None else [message]
+        if message.render is None:
+            return [message]
+        case_id = str(message.render.case.get("id") or "") or None
+        return [dataclasses.replace(done, case_id=case_id) for done in self.render_job(message.render)]
 
     def apply(self, event: Incoming) -> list[Outgoing]:
         """Apply one event (once, even if redelivered). Documents come back as `render` jobs, so that a
@@ -168,6 +174,7 @@ class Assistant:
                 load_case=lambda case_id: repo.load_case(db, user, case_id),
                 new_case_id=lambda: repo.new_case_id(db),
                 retention_days=self.retention_days,
+                channel=self.channel,
             )
             outcome = handle(session, event, ctx)
             actions = {r.action for r in outcome.replies if r.action}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conversations import reading, review
 from conversations.commands import start_new
+from conversations.events import Choice
 from conversations.flow import GROUPS_BY_ID, MERCHANT_FIELDS, STEPS_BY_FIELD
 from conversations.form import (
     PROFILE_STEP,
@@ -19,7 +20,8 @@ from conversations.form import (
 from conversations.i18n import N_
 from conversations.screens import outputs_menu, prompt
 from conversations.turn import Slot, Turn
-from conversations.validators import Invalid, Valid
+from conversations.validators import Ask, Invalid, Valid
+from conversations.words import dont_know
 
 EVIDENCE_PACK = "evidence_pack"  # every letter, the evidence files and manifest in one ZIP; part of "all"
 
@@ -45,6 +47,7 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
     case = session.case
     assert case is not None
     item = None if slot.item is None else ((case.get(step.group) or [])[slot.item :] or [None])[0]
+    session.conv.pop("pick", None)
     if option is not None:
         result = Valid(step.kind.from_option(option))
     else:
@@ -52,7 +55,13 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
             turn.note("⚠️ " + turn.t(step.kind.hint))
             prompt(turn)
             return
+        if dont_know(text or "") and not step.kind.matches(text or ""):
+            unknown(turn, slot)
+            return
         result = step.kind.parse(text or "", turn.ctx, case, item)
+    if isinstance(result, Ask):
+        ask_which(turn, slot, result.values)
+        return
     if isinstance(result, Invalid):
         turn.note("⚠️ " + turn.t(result.message, **result.params))
         prompt(turn)
@@ -61,6 +70,52 @@ def answer(turn: Turn, slot: Slot, *, text: str | None = None, option: str | Non
         turn.note(turn.t(result.notice, masked=result.value))
     store(turn, slot, result.value)
     prompt(turn)
+
+
+def unknown(turn: Turn, slot: Slot) -> None:
+    """ "Don't know": an optional field is left empty (and the merchant is told); a required one gets help."""
+    step, case = slot.step, turn.session.case
+    if step.optional:
+        if value_of(case or {}, step, slot.item) is None:
+            set_value(case, step, slot.item, None)
+        mark(turn.session, slot.key)
+        turn.note(
+            "ℹ️ "
+            + turn.t(
+                N_("Left empty: {field}. You can add it later from the review."), field=turn.t(step.label)
+            )
+        )
+    else:
+        hint = (
+            turn.t(step.help)
+            if step.help
+            else turn.t(N_("An estimate is fine; you can correct it at the review."))
+        )
+        turn.note(
+            "⚠️ " + turn.t(N_("I need this one for the letters, so it can't be left empty.")) + " " + hint
+        )
+    prompt(turn)
+
+
+def ask_which(turn: Turn, slot: Slot, values: tuple[str, ...]) -> None:
+    """The answer reads more than one way: a button for each reading, never a silent guess."""
+    step = slot.step
+    turn.session.conv["pick"] = {"slot": slot.key, "values": list(values)}
+    choices = [Choice(f"{step.field}={v}", step.kind.show(v, turn.lang)) for v in values]
+    turn.say(
+        turn.t(
+            N_("That can be read in more than one way. Which one do you mean? (Or type it again in full.)")
+        ),
+        choices,
+        asks=step.field,
+        item=slot.item,
+    )
+
+
+def picked(turn: Turn, slot: Slot, value: str) -> bool:
+    """Is `value` one of the readings just offered for this question?"""
+    pick = turn.session.conv.get("pick") or {}
+    return pick.get("slot") == slot.key and value in (pick.get("values") or [])
 
 
 def store(turn: Turn, slot: Slot, value: object) -> None:

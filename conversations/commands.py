@@ -61,7 +61,7 @@ def start_new(turn: Turn, greet: bool = False) -> None:
         else:
             turn.note(turn.t(N_("Hello! I help you handle a disputed card payment step by step.")))
         if not session.consented:
-            turn.note(review.privacy_notice(turn.lang, ctx.retention_days))
+            turn.note(review.privacy_notice(turn.lang, ctx.retention_days, ctx.channel))
     case_id = ctx.new_case_id()
     session.case_id = case_id
     session.case = new_case(case_id, ctx.now, session.lang)

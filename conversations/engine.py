@@ -21,6 +21,7 @@ from conversations.answers import (
     file_received,
     keep,
     output,
+    picked,
     skip,
     typed,
 )
@@ -37,9 +38,10 @@ from conversations.commands import (
 from conversations.events import Choice, Incoming, Reply
 from conversations.form import current_slot, next_slot
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
-from conversations.screens import prompt
+from conversations.screens import offered_controls, prompt, typed_button
 from conversations.state import Session
 from conversations.turn import SHANGHAI, Context, Slot, Turn, slot_key
+from conversations.words import control
 
 __all__ = [
     "EVIDENCE_PACK",
@@ -79,7 +81,11 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
     event = turn.event = _mask_cards(turn, event)
-    if not (event.kind == "choice" and event.choice.startswith("ocr:")):
+    # a button's word typed instead of pressing it (完成, skip, 保持不变, 全部), read before anything moves on
+    word = control(event.text, offered_controls(turn)) if event.kind == "text" else None
+    if not (event.kind == "choice" and event.choice.startswith("ocr:")) and not (word or "").startswith(
+        "ocr:"
+    ):
         turn.session.conv.pop("ocr", None)  # anything else passes over a pending photo proposal
     if turn.session.pending and pending_action(turn, event):
         pass
@@ -92,6 +98,8 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     elif event.kind == "unsupported":
         turn.note(turn.t(UNSUPPORTED.get(event.unsupported, UNSUPPORTED_OTHER)))
         prompt(turn)
+    elif word or (word := typed_button(turn, event.text)):
+        _choice(turn, word)
     else:
         typed(turn, event.text)
     if not turn.replies:
@@ -136,6 +144,7 @@ def _mask_cards(turn: Turn, event: Incoming) -> Incoming:
 def _choice(turn: Turn, choice: str) -> None:
     session = turn.session
     if choice in ("skip", "done", "back", "cancel", "confirm", "keep"):
+        turn.session.conv.pop("pick", None)
         {
             "skip": skip,
             "done": done,
@@ -170,7 +179,9 @@ def _choice(turn: Turn, choice: str) -> None:
         turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
         prompt(turn)
         return
-    if value not in {v for v, _ in slot.step.kind.options(session.case or {})}:
+    if value not in {v for v, _ in slot.step.kind.options(session.case or {})} and not picked(
+        turn, slot, value
+    ):
         turn.note(turn.t(N_("Please press one of the buttons below (or type its name).")))
         prompt(turn)
         return
@@ -201,7 +212,7 @@ def _command(turn: Turn, command: str, args: str) -> None:
     elif command == "help":
         show_help(turn)
     elif command == "privacy":
-        turn.note(review.privacy_notice(turn.lang, turn.ctx.retention_days))
+        turn.note(review.privacy_notice(turn.lang, turn.ctx.retention_days, turn.ctx.channel))
         prompt(turn)
     elif command == "export":
         turn.say(turn.t(N_("Here is everything I keep about you, as a ZIP file.")), action="export")

@@ -81,12 +81,31 @@ SCENARIOS = (
     ("lost_terminal", N_("My POS terminal was lost or stolen")),
     ("denied_charge", N_("A customer denies a card payment")),
 )
+SCENARIO_WORDS = {
+    "lost_terminal": (
+        "机器丢了", "pos丢了", "终端丢了", "丢了", "被偷", "偷了", "丢失", "被盗", "找不到", "lost", "stolen", "lost pos",
+        "missing",
+    ),
+    "denied_charge": (
+        "不认账", "否认交易", "客户否认", "持卡人否认", "顾客不认", "没消费", "不承认", "说没刷", "拒付", "退单", "调单",
+        "denied", "denies", "dispute", "chargeback", "didn't pay", "didn't make",
+    ),
+}  # fmt: skip
 GOALS = (
     ("collect_payment", N_("Get the money paid")),
     ("defend_chargeback", N_("Answer the bank's retrieval or chargeback")),
     ("confirm_with_customer", N_("Confirm the payment with the customer")),
     ("report_only", N_("Report it and protect myself")),
 )
+GOAL_WORDS = {
+    "collect_payment": (
+        "要回钱", "拿回钱", "收回货款", "要回货款", "追款", "追回", "拿到钱", "收钱", "get paid", "get the money",
+        "money back", "my money", "payment",
+    ),
+    "defend_chargeback": ("应对调单", "应对拒付", "申诉", "回复银行", "chargeback", "retrieval", "appeal"),
+    "confirm_with_customer": ("联系客户", "跟客户确认", "和客户确认", "ask the customer", "confirm with customer"),
+    "report_only": ("报案", "备案", "保护自己", "只报告", "report", "protect myself"),
+}  # fmt: skip
 ACQUIRERS = (
     ("银联商务", N_("China UMS (银联商务)")),
     ("拉卡拉", N_("Lakala (拉卡拉)")),
@@ -95,18 +114,53 @@ ACQUIRERS = (
     ("汇付天下", N_("Huifu (汇付天下)")),
     ("乐刷", N_("Leshua (乐刷)")),
 )
+ACQUIRER_WORDS = {
+    "银联商务": ("银商", "ums", "chinaums", "china ums"),
+    "拉卡拉": ("lakala",),
+    "通联支付": ("通联", "allinpay"),
+    "随行付": ("vbill", "suixingpay"),
+    "汇付天下": ("汇付", "huifu"),
+    "乐刷": ("leshua",),
+}
 POS_TYPES = (
     ("traditional", N_("Traditional POS")),
     ("mobile", N_("Mobile POS (电签)")),
     ("smart", N_("Smart POS")),
 )
+POS_TYPE_WORDS = {
+    "traditional": (
+        "传统",
+        "传统pos",
+        "传统的",
+        "大pos",
+        "有线pos",
+        "固定pos",
+        "普通pos",
+        "countertop",
+        "traditional",
+    ),
+    "mobile": ("电签", "电签pos", "电签版", "手刷", "移动pos", "蓝牙pos", "mpos", "mobile"),
+    "smart": ("智能", "智能pos", "安卓pos", "smart", "android pos"),
+}
 HOW = (("lost", N_("Lost")), ("stolen", N_("Stolen")), ("unknown", N_("Not sure")))
+HOW_WORDS = {
+    "lost": ("丢了", "丢失", "遗失", "掉了", "弄丢", "丢在", "落在", "忘在", "找不到", "misplaced", "lost it", "left it"),
+    "stolen": ("被偷", "偷了", "偷走", "人偷", "被盗", "被抢", "抢了", "stolen", "theft", "robbed", "took it", "thief"),
+    "unknown": ("不确定", "不知道", "不清楚", "说不准", "not sure", "unknown", "don't know"),
+}  # fmt: skip
 TXN_TYPES = (
     ("sale", N_("Sale (消费)")),
     ("preauth_completion", N_("Pre-auth completion (预授权完成)")),
     ("refund", N_("Refund (退货)")),
     ("other", N_("Other")),
 )
+CLAIMS = (("other", N_("Other")),)
+TXN_TYPE_WORDS = {
+    "sale": ("消费", "普通消费", "刷卡消费", "刷卡", "purchase", "payment", "sale"),
+    "preauth_completion": ("预授权", "预授权完成", "pre-auth", "preauth", "pre auth"),
+    "refund": ("退货", "退款", "refund", "return"),
+    "other": ("其他", "其它", "别的", "other"),
+}
 CLAIMS = (
     ("not_me", N_("Says they did not make it")),
     ("amount_wrong", N_("Says the amount is wrong")),
@@ -115,18 +169,68 @@ CLAIMS = (
     ("card_lost", N_("Says the card was lost or stolen")),
     ("other", N_("Something else")),
 )
+CLAIM_WORDS = {
+    "not_me": (
+        "不是本人",
+        "不是他",
+        "不是我",
+        "本人没消费",
+        "没消费过",
+        "盗刷",
+        "not me",
+        "fraud",
+        "unauthorised",
+        "unauthorized",
+    ),
+    "amount_wrong": ("金额不对", "金额错了", "多扣了", "多收了", "wrong amount", "overcharged"),
+    "not_received": (
+        "没收到货",
+        "没收到",
+        "未收到",
+        "没提供服务",
+        "not received",
+        "never received",
+        "no goods",
+    ),
+    "duplicate": ("重复扣款", "扣了两次", "重复", "两次", "charged twice", "double charge", "duplicate"),
+    "card_lost": ("卡丢了", "卡被盗", "卡丢失", "卡被偷", "card lost", "card stolen", "lost card"),
+    "other": ("其他", "其它", "别的", "other"),
+}
 CHANNELS = (
     ("in_person", N_("In person")),
     ("phone", N_("By phone")),
     ("via_bank", N_("Through their bank")),
     ("online", N_("Online or by message")),
 )
+CHANNEL_WORDS = {
+    "in_person": ("当面", "面对面", "到店", "来店里", "face to face", "in person"),
+    "phone": ("电话", "打电话", "phone", "call", "called"),
+    "via_bank": ("银行", "发卡行", "通过银行", "bank", "issuer", "their bank"),
+    "online": ("网上", "微信", "短信", "消息", "online", "message", "wechat", "sms"),
+}
 STAGES = (
     ("none", N_("No notice from the bank yet")),
     ("retrieval", N_("Retrieval request (调单)")),
     ("chargeback", N_("Chargeback (拒付/退单)")),
     ("arbitration", N_("Arbitration (仲裁)")),
 )
+STAGE_WORDS = {
+    "none": (
+        "还没有",
+        "还没",
+        "没有",
+        "没通知",
+        "没有通知",
+        "没收到通知",
+        "none",
+        "no",
+        "not yet",
+        "nothing yet",
+    ),
+    "retrieval": ("调单", "调阅", "retrieval", "retrieval request", "copy request"),
+    "chargeback": ("拒付", "退单", "chargeback", "charge back", "charged back"),
+    "arbitration": ("仲裁", "arbitration"),
+}
 EVIDENCE_KINDS = (
     ("signed_slip", N_("Signed sales slip")),
     ("e_slip", N_("Electronic slip (电子签购单)")),
@@ -140,13 +244,34 @@ EVIDENCE_KINDS = (
     ("police_receipt", N_("Police report receipt")),
     ("other", N_("Other")),
 )
+EVIDENCE_WORDS = {
+    "signed_slip": ("签购单", "小票", "纸质签购单", "签字的小票", "slip", "signed slip", "sales slip"),
+    "e_slip": ("电子签购单", "电子小票", "电子单", "e-slip", "eslip", "electronic slip"),
+    "bank_statement": ("银行流水", "流水", "对账单", "statement"),
+    "pos_record": (
+        "交易记录",
+        "后台记录",
+        "后台",
+        "服务商记录",
+        "pos record",
+        "terminal record",
+        "provider record",
+    ),
+    "cctv": ("监控", "录像", "监控截图", "视频", "cctv", "camera", "video", "footage"),
+    "chat": ("聊天记录", "聊天截图", "聊天", "微信聊天", "chat", "wechat", "messages"),
+    "invoice": ("发票", "收据", "invoice", "receipt"),
+    "delivery": ("快递", "物流", "签收", "送货", "delivery", "shipping"),
+    "witness": ("证人", "证言", "witness"),
+    "police_receipt": ("报案回执", "回执", "police receipt", "police report"),
+    "other": ("其他", "其它", "别的", "other"),
+}
 
 CASE = Group(
     "case",
     N_("Case"),
     (
-        Step("case.scenario", N_("What happened?"), Choice(SCENARIOS), N_("Situation")),
-        Step("case.goal", N_("What do you want to achieve?"), Choice(GOALS), N_("Goal")),
+        Step("case.scenario", N_("What happened?"), Choice(SCENARIOS, words=SCENARIO_WORDS), N_("Situation")),
+        Step("case.goal", N_("What do you want to achieve?"), Choice(GOALS, words=GOAL_WORDS), N_("Goal")),
     ),
 )
 
@@ -159,6 +284,9 @@ MERCHANT = Group(
             N_("Your shop's name, as printed on the slips (商户名称)?"),
             Text(max_len=100),
             N_("Merchant name"),
+            help=N_(
+                "It is printed at the top of every slip (商户名称 / MERCHANT NAME) and in your provider's app."
+            ),
         ),
         Step(
             "merchant.merchant_no",
@@ -193,10 +321,19 @@ MERCHANT = Group(
             N_(
                 "Who provides your card acceptance (收单机构 or payment company)? Press one or type its name."
             ),
-            Choice(ACQUIRERS, free_text=True),
+            Choice(ACQUIRERS, free_text=True, words=ACQUIRER_WORDS),
             N_("Acquirer"),
+            help=N_(
+                "The company named on the terminal, on the slip (收单机构) or in the app where your money "
+                "arrives. Type its name if it is not listed."
+            ),
         ),
-        Step("merchant.pos_type", N_("What kind of terminal is it?"), Choice(POS_TYPES), N_("Terminal type")),
+        Step(
+            "merchant.pos_type",
+            N_("What kind of terminal is it?"),
+            Choice(POS_TYPES, words=POS_TYPE_WORDS),
+            N_("Terminal type"),
+        ),
         Step(
             "merchant.contact_name",
             N_("Contact person's name for the letters?"),
@@ -209,6 +346,7 @@ MERCHANT = Group(
             N_("Contact phone number for the letters?"),
             Phone(),
             N_("Phone"),
+            help=N_("A number where the bank, the police or the court can reach you: yours or the shop's."),
         ),
         Step(
             "merchant.address",
@@ -236,6 +374,7 @@ INCIDENT = Group(
             N_("When did you last see the terminal? (e.g. 2025-11-20 21:10, 昨天晚上9点)"),
             DateTime(),
             N_("Last seen"),
+            help=N_("Your best estimate is fine, e.g. 昨天晚上9点 or yesterday 9pm."),
         ),
         Step(
             "incident.discovered_at",
@@ -244,7 +383,9 @@ INCIDENT = Group(
             N_("Noticed missing"),
         ),
         Step("incident.place", N_("Where was it lost?"), Text(max_len=200), N_("Place"), optional=True),
-        Step("incident.how", N_("Was it lost or stolen?"), Choice(HOW), N_("Lost or stolen")),
+        Step(
+            "incident.how", N_("Was it lost or stolen?"), Choice(HOW, words=HOW_WORDS), N_("Lost or stolen")
+        ),
         Step(
             "incident.reported_to_acquirer",
             N_("Have you reported it to the provider and had the terminal frozen (挂失/冻结)?"),
@@ -288,7 +429,13 @@ TXN = Group(
             N_("Date and time"),
             help=N_("It is printed on the slip as DATE/TIME. You can also send a photo of the slip."),
         ),
-        Step("txn.amount", N_("Amount in yuan (金额)?"), Amount(), N_("Amount")),
+        Step(
+            "txn.amount",
+            N_("Amount in yuan (金额)?"),
+            Amount(),
+            N_("Amount"),
+            help=N_("It is printed on the slip as AMOUNT (金额), and listed in your provider's app."),
+        ),
         Step(
             "txn.reference_no",
             N_("Reference number (参考号, REFER NO., 12 digits on the slip)?"),
@@ -353,7 +500,7 @@ TXN = Group(
             optional=True,
         ),
         Step("txn.issuer", N_("Card-issuing bank (发卡行)?"), Text(max_len=60), N_("Issuer"), optional=True),
-        Step("txn.type", N_("Type of transaction?"), Choice(TXN_TYPES), N_("Type")),
+        Step("txn.type", N_("Type of transaction?"), Choice(TXN_TYPES, words=TXN_TYPE_WORDS), N_("Type")),
         Step(
             "txn.goods",
             N_("What was sold or served?"),
@@ -392,7 +539,12 @@ CUSTOMER = Group(
             N_("Phone"),
             optional=True,
         ),
-        Step("customer.claim", N_("What does the customer (cardholder) claim?"), Choice(CLAIMS), N_("Claim")),
+        Step(
+            "customer.claim",
+            N_("What does the customer (cardholder) claim?"),
+            Choice(CLAIMS, words=CLAIM_WORDS),
+            N_("Claim"),
+        ),
         Step(
             "customer.statement",
             N_("What did they say, in your words?"),
@@ -403,7 +555,7 @@ CUSTOMER = Group(
         Step(
             "customer.channel",
             N_("How are they disputing it?"),
-            Choice(CHANNELS),
+            Choice(CHANNELS, words=CHANNEL_WORDS),
             N_("Channel"),
             optional=True,
         ),
@@ -417,7 +569,7 @@ DISPUTE = Group(
         Step(
             "dispute.stage",
             N_("Has your acquirer told you of a retrieval request or chargeback?"),
-            Choice(STAGES),
+            Choice(STAGES, words=STAGE_WORDS),
             N_("Stage"),
         ),
         Step(
@@ -431,7 +583,7 @@ DISPUTE = Group(
         Step(
             "dispute.deadline",
             N_("By what date must you reply, as the acquirer's notice says? (/skip if it gives none)"),
-            Date(after="dispute.notified_at"),
+            Date(after="dispute.notified_at", reply_by=True),
             N_("Reply by"),
             optional=True,
             when=has_bank_notice,
@@ -455,7 +607,7 @@ EVIDENCE = Group(
         Step(
             "evidence.kind",
             N_("What evidence will you send? Choose its kind, or press Done when you have sent everything."),
-            Choice(EVIDENCE_KINDS),
+            Choice(EVIDENCE_KINDS, words=EVIDENCE_WORDS),
             N_("Kind"),
         ),
         Step(

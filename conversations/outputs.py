@@ -98,12 +98,12 @@ def after_loss(case: dict, txn: dict) -> bool:
 
 def sales_txns(case: dict) -> list[dict]:
     """The disputed transactions that were the merchant's own sales (goods or services given)."""
-    return [t for t in items(case, "txn") if t.get("type") != "refund" and not after_loss(case, t)]
+    return [txn for txn in items(case, "txn") if txn.get("type") != "refund" and not after_loss(case, txn)]
 
 
 def loss_txns(case: dict) -> list[dict]:
     """The disputed charges made on the terminal after it was lost or stolen."""
-    return [t for t in items(case, "txn") if after_loss(case, t)]
+    return [txn for txn in items(case, "txn") if after_loss(case, txn)]
 
 
 def customer_named(case: dict) -> bool:

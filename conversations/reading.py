@@ -15,7 +15,7 @@ refund slip is not the sale (said, and asked); a slip of another merchant or ter
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from conversations import review
 from conversations.events import Choice
@@ -25,7 +25,7 @@ from conversations.i18n import N_
 from conversations.kinds import DateTime
 from conversations.screens import prompt
 from conversations.turn import Slot, Turn
-from conversations.validators import Valid
+from conversations.validators import Valid, check_moment
 
 SLIP_KINDS = ("signed_slip", "e_slip")
 #: Evidence kinds whose photo is worth reading: documents that carry a transaction's or a case's numbers.
@@ -114,9 +114,10 @@ def _checked(field_id: str, value: object, turn: Turn) -> object | None:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
             return None
-        if moment.tzinfo is None or moment > turn.ctx.now + timedelta(minutes=5):
+        if moment.tzinfo is None:
             return None
-        return moment.isoformat()
+        checked = check_moment(moment, now=turn.ctx.now, tz=turn.ctx.tz)  # not ahead, not years back
+        return checked.value if isinstance(checked, Valid) else None
     result = step.kind.parse(str(value), turn.ctx, turn.session.case or {}, None)
     return result.value if isinstance(result, Valid) else None
 

@@ -129,7 +129,23 @@ def urgent_steps(lang: str) -> str:
     return "\n".join(lines)
 
 
-def privacy_notice(lang: str, retention_days: int) -> str:
+# Where the chat runs, said in the privacy notice: what leaves the merchant's hands and where it goes.
+CHANNEL_NOTES = {
+    "telegram": N_(
+        "This chat runs on Telegram, whose servers are outside mainland China, so what you send here leaves China."
+    ),
+    "wecom": N_(
+        "This chat runs on WeChat customer service (微信客服), through WeCom, whose servers are in mainland "
+        "China: what you send here is kept by WeCom as well as by this assistant."
+    ),
+    "local": N_(
+        "This chat runs on this computer only: nothing is sent over the internet, and the data stays in "
+        "this computer's database."
+    ),
+}
+
+
+def privacy_notice(lang: str, retention_days: int, channel: str = "telegram") -> str:
     """What is stored, why, for how long, where, and how to get it or erase it (PIPL arts. 13, 17, 29, 39)."""
     return translate(
         lang,
@@ -138,10 +154,10 @@ def privacy_notice(lang: str, retention_days: int) -> str:
             "prepare your checklist and letters. Card numbers are kept masked (first 6 and last 4 digits); "
             "card details are sensitive personal information, and that question can be skipped. Closed "
             "cases are deleted {days} days after their last change; /export sends you a copy of everything "
-            "and /delete erases it at once. This chat runs on Telegram, whose servers are outside mainland "
-            "China, so what you send here leaves China. Choosing an answer below means you agree to this."
+            "and /delete erases it at once. {channel} Choosing an answer below means you agree to this."
         ),
         days=retention_days,
+        channel=translate(lang, CHANNEL_NOTES.get(channel, CHANNEL_NOTES["telegram"])),
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from conversations import review
 from conversations.events import Choice
 from conversations.flow import GROUPS, GROUPS_BY_ID
 from conversations.form import PROFILE_STEP, group_applies, mark, next_slot, value_of
 from conversations.i18n import N_, translate
 from conversations.turn import Slot, Turn
+from conversations.words import norm
 
 
 def prompt(turn: Turn) -> None:
@@ -64,6 +67,70 @@ def ask(turn: Turn, slot: Slot) -> None:
         choices.append(Choice("done", turn.t(N_("Done"))))
     turn.session.conv["asked"] = slot.key
     turn.say("\n".join(lines), choices, asks=step.field, item=slot.item)
+
+
+def offered_controls(turn: Turn) -> set[str]:
+    """The control buttons (`skip`, `done`, `keep`, `confirm`…) the current screen offers, for typed words."""
+    session = turn.session
+    mode = session.conv.get("mode")
+    if session.case is None or mode in (None, "idle"):
+        return set()
+    if mode == "review":
+        return {"confirm", "cancel", "back"}
+    if mode == "edit_list":
+        return {"back"}
+    if mode == "done":
+        return {"output:all"}
+    slot = next_slot(session)
+    if slot is None:
+        return set()
+    step, offered = slot.step, {"ocr:accept"} if session.conv.get("ocr") else set()
+    group = GROUPS_BY_ID.get(step.group)
+    if (
+        value_of(session.case, step, slot.item) is not None
+        and step is not PROFILE_STEP
+        and not step.kind.accepts_file
+    ):
+        offered.add("keep")
+    if step.optional:
+        offered.add("skip")
+    if (
+        group is not None
+        and group.repeat
+        and ((step is group.steps[0] and slot.item >= group.min_items) or step.kind.accepts_file)
+    ):
+        offered.add("done")
+    return offered
+
+
+_EDIT_WORDS = re.compile(r"^(?:edit|change|fix|修改|更改|改一下|改|编辑)\s*[:：]?\s*")
+
+
+def typed_button(turn: Turn, text: str) -> str | None:
+    """A review or documents-menu button named by typing its text (`修改商户`, `checklist`, `律师函`)."""
+    mode = turn.session.conv.get("mode")
+    case = turn.session.case or {}
+    if mode == "review":
+        buttons = {f"edit:{g.id}": g.title for g in GROUPS if group_applies(g, case)}
+        typed = _EDIT_WORDS.sub("", norm(text))
+    elif mode == "done":
+        from conversations.outputs import plan_outputs
+
+        plans = plan_outputs(review.export(case, turn.ctx.tz))
+        buttons = {f"output:{p.id}": review.OUTPUT_TITLES.get(p.id, p.id) for p in plans if p.applies}
+        typed = norm(text)
+    else:
+        return None
+    if len(typed) < 2:
+        return None
+    found = []
+    for choice_id, label in buttons.items():
+        names = {norm(translate(lang, label)) for lang in ("zh", "en")} | {choice_id.split(":", 1)[1]}
+        if typed in names or any(
+            len(typed) >= 3 - bool(re.search(r"[\u4e00-\u9fff]", typed)) and typed in n for n in names
+        ):
+            found.append(choice_id)
+    return found[0] if len(found) == 1 else None
 
 
 def show_review(turn: Turn) -> None:

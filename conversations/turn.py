@@ -24,6 +24,7 @@ class Context:
     load_case: Callable[[str], Session | None] = lambda case_id: None  # only the user's own cases
     new_case_id: Callable[[], str] = lambda: "CASE0001"
     retention_days: int = 365  # closed cases are deleted this long after their last change
+    channel: str = "telegram"  # where the chat runs ("telegram", "local"): the privacy notice names it
 
 
 @dataclass(frozen=True)

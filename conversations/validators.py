@@ -8,18 +8,16 @@ digits, `1,288.00`, `¥1288`, `一千二百八十八元`, `2025/11/22 18:30`, `1
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from conversations.cards import is_card_number, mask_pan
 from conversations.i18n import N_
+from conversations.moments import SLACK, Impossible, Parsed, read
 
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -69,8 +67,11 @@ _CURRENCY = re.compile(r"(?i)(人民币|rmb|cny|yuan|元整|元|块钱|块|¥|�
 _CN_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟点]+$")
 
 
+_AMOUNT_LABEL = re.compile(r"(?i)^(?:交易金额|消费金额|金额|总额|共|amount|amt|total|sum)\s*[:：]?\s*")
+
+
 def amount(value: str) -> Result:
-    raw = clean(value)
+    raw = _AMOUNT_LABEL.sub("", clean(value))
     s = _CURRENCY.sub("", raw).replace(" ", "").replace("\u00a0", "")
     if _CN_NUMERAL.match(s or "-"):
         try:
@@ -101,23 +102,58 @@ def amount(value: str) -> Result:
 # --- identifiers ---------------------------------------------------------------------------------
 
 
+# a label typed in front of a value: 终端号 12345678, ref 301122334455, TID: A7731902, 手机 138…
+_CJK_LABELS = (
+    "检索参考号|系统参考号|参考号码|参考号|终端编号|终端号|终端|商户编号|商户号|商户|凭证号码|凭证号|凭证|"
+    "流水号|批次号|批次|授权码|授权号|授权|卡号|银行卡号|联系电话|电话号码|电话|手机号码|手机号|手机|"
+    "号码|编号|回执号|工单号|案件号|单号|是|为"
+)
+_LATIN_LABELS = (
+    r"tid|mid|terminal(?:\s*(?:no|id|number|#))?|merchant(?:\s*(?:no|id|number|#))?|"
+    r"ref(?:er|erence)?(?:\s*(?:no|number|#))?|rrn|voucher(?:\s*(?:no|number))?|trace(?:\s*no)?|"
+    r"batch(?:\s*(?:no|number))?|auth(?:ori[sz]ation)?(?:\s*(?:no|code|number))?|approval\s*code|"
+    r"card(?:\s*(?:no|number))?|tel|phone|mobile|cell|no|number|it's|it is|is"
+)
+_LABEL = re.compile(
+    rf"^(?:(?:{_CJK_LABELS})|(?:{_LATIN_LABELS})(?![a-z]))\s*[.:：#=]?\s*",
+    re.IGNORECASE,
+)
+
+
+def strip_label(value: str) -> str:
+    """The value without the labels, colons and quotes typed around it (`参考号：2511…` → `2511…`)."""
+    s = clean(value).strip("\"'“”‘’「」。.，,;；")
+    for _ in range(3):
+        stripped = _LABEL.sub("", s, count=1).strip()
+        if stripped == s or not stripped:
+            break
+        s = stripped
+    return s
+
+
 def digits(value: str, *, length: int, message: str) -> Result:
-    s = re.sub(r"[\s\-]", "", clean(value))
-    if not re.fullmatch(rf"\d{{{length}}}", s):
-        return Invalid(message, {"length": length, "got": len(re.sub(r"\D", "", s))})
-    return Valid(s)
+    s = re.sub(r"[\s\-_.,/]", "", strip_label(value))
+    if re.fullmatch(rf"\d{{{length}}}", s):
+        return Valid(s)
+    got = len(re.sub(r"\D", "", s))
+    if got == length:  # the right count, with something else in it: say that, not "you sent N digits"
+        return Invalid(
+            N_("That has {length} digits but also other characters. Please send the number alone, or /skip."),
+            {"length": length, "got": got},
+        )
+    return Invalid(message, {"length": length, "got": got})
 
 
 def alphanumeric(value: str, *, length: int, message: str) -> Result:
-    s = re.sub(r"[\s\-]", "", clean(value)).upper()
+    s = re.sub(r"[\s\-_.]", "", strip_label(value)).upper()
     if not re.fullmatch(rf"[0-9A-Z]{{{length}}}", s):
-        return Invalid(message, {"length": length})
+        return Invalid(message, {"length": length, "got": len(s)})
     return Valid(s)
 
 
 def reference(value: str, *, max_len: int = 40) -> Result:
     """A ticket or case number given by a bank, provider or police: letters, digits, - / _ ."""
-    s = clean(value)
+    s = clean(value).strip("\"'“”。，,;；")
     if (
         not s
         or len(s) > max_len
@@ -135,7 +171,7 @@ _LANDLINE = re.compile(r"^(?:\+?86)?(0[12]\d|0[3-9]\d{2})(\d{7,8})(?:(?:ext|转|
 
 
 def phone(value: str) -> Result:
-    s = re.sub(r"[\s\-()（）]", "", clean(value))
+    s = re.sub(r"[\s\-()（）]", "", strip_label(value))
     if m := _MOBILE.match(s):
         return Valid(m.group(1))
     if m := _LANDLINE.match(s):
@@ -181,7 +217,7 @@ _MASKED = re.compile(r"^(\d{0,6})[*xX•●#.]{2,}(\d{4})$")
 
 def card_masked(value: str) -> Result:
     """A card number as printed on the slip (masked), or a full number that we mask at once."""
-    s = re.sub(r"[\s\-]", "", clean(value))
+    s = re.sub(r"[\s\-]", "", strip_label(value))
     s = re.sub(r"^(尾号|末四位|后四位|lastfour|last4|ending|endingin)", "", s, flags=re.I)
     if s.isdigit():
         if len(s) == 4:
@@ -204,97 +240,72 @@ def card_masked(value: str) -> Result:
 
 # --- dates and times -----------------------------------------------------------------------------
 
-_NUMERIC_DT = re.compile(
-    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:：时点]\s*(?P<M>\d{1,2})?\s*分?(?:\s*[:：]\s*(?P<S>\d{1,2})\s*秒?)?)?$"
-)
-_HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
-_EN_TIME = re.compile(r"(?i)(\d{1,2}:\d{2}|\d\s*(am|pm|a\.m\.|p\.m\.)|\bnoon\b|\bmidnight\b|\bo'?clock\b)")
+MAX_AGE_YEARS = 5  # a transaction, loss or notice older than this is a typo (limitation periods are 3 years)
+MAX_REPLY_DAYS = 366  # a reply-by date lies within a year of the notice
 
 
 @dataclass(frozen=True)
-class Parsed:
-    moment: datetime  # naive, in the merchant's time zone
-    has_time: bool
+class Ask:
+    """The text reads two ways that both fit the field: ask which, with a button for each value."""
+
+    values: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
-def _jionlp():
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        import jionlp
-    return jionlp
+def parse_moment(
+    value: str,
+    now: datetime,
+    tz: ZoneInfo,
+    prefer: str = "past",
+    *,
+    lang: str | None = None,
+    since: date | None = None,
+) -> Parsed | None:
+    """The one reader of moments (conversations/moments.py), oriented by the field: `prefer="past"` for
+    what already happened, `"future"` for a reply-by date. None when the text is no moment or an
+    impossible one (the validators say which, through `moments.read`). `Parsed.others` holds the
+    further readings of an ambiguous text."""
+    found = read(value, now, tz, prefer=prefer, lang=lang, since=since)
+    return found if isinstance(found, Parsed) else None
 
 
-def _parse_numeric(s: str) -> Parsed | None:
-    m = _NUMERIC_DT.match(s)
-    if not m:
-        return None
+def _years_before(day: date, years: int) -> date:
     try:
-        d = date(int(m["y"]), int(m["m"]), int(m["d"]))
-        if m["H"] is None:
-            return Parsed(datetime.combine(d, time()), False)
-        t = time(int(m["H"]), int(m["M"] or 0), int(m["S"] or 0))
-    except ValueError:
-        return None
-    return Parsed(datetime.combine(d, t), True)
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
-def _parse_chinese(s: str, now_local: datetime) -> Parsed | None:
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            res = _jionlp().parse_time(s, time_base=now_local.timestamp())
-    except Exception:  # jionlp raises plain Exceptions on text it does not understand
-        return None
-    if not res or res.get("type") != "time_point" or not res.get("time"):
-        return None
-    start, end = (datetime.strptime(x, "%Y-%m-%d %H:%M:%S") for x in res["time"][:2])
-    return Parsed(start, end - start <= timedelta(hours=1))
+def _readings(found: Parsed) -> list[Parsed]:
+    return [replace(found, others=()), *found.others]
 
 
-def _parse_english(s: str, now_local: datetime) -> Parsed | None:
-    import dateparser
-
-    found = dateparser.parse(
-        s,
-        languages=["en"],
-        settings={
-            "RELATIVE_BASE": now_local,
-            "PREFER_DATES_FROM": "past",
-            "DATE_ORDER": "YMD" if re.match(r"^\d{4}", s) else "DMY",
-            "RETURN_AS_TIMEZONE_AWARE": False,
-        },
-    )
-    if found is None:
-        return None
-    return Parsed(found.replace(microsecond=0), bool(_EN_TIME.search(s)))
+def _settle(results: list[Result]) -> Result:
+    """One reading that fits wins; several are asked; none: the first reading's reason."""
+    valid = [r for r in results if isinstance(r, Valid)]
+    if len(valid) == 1:
+        return valid[0]
+    if valid:
+        return Ask(tuple(dict.fromkeys(str(r.value) for r in valid)))
+    return results[0]
 
 
-def parse_moment(value: str, now: datetime, tz: ZoneInfo) -> Parsed | None:
-    """Read a date or date-time; relative words resolve against `now` in the merchant's zone."""
-    s = clean(value)
-    if not s:
-        return None
-    now_local = now.astimezone(tz).replace(tzinfo=None)
-    found = _parse_numeric(s)
-    if found is None:
-        found = _parse_chinese(s, now_local) if _HAS_CJK.search(s) else _parse_english(s, now_local)
-    return found
-
-
-def date_time(
-    value: str, *, now: datetime, tz: ZoneInfo, not_future: bool = True, not_before: datetime | None = None
+def check_moment(
+    moment: datetime,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    not_future: bool = True,
+    not_before: datetime | None = None,
 ) -> Result:
-    found = parse_moment(value, now, tz)
-    if found is None:
-        return Invalid(N_("I could not read that date and time. Try e.g. 2025-11-22 18:30 or 昨天晚上8点."))
-    if not found.has_time:
-        return Invalid(
-            N_("Please add the time too, e.g. {example} 18:30 (an estimate is fine)."),
-            {"example": found.moment.date().isoformat()},
-        )
-    moment = found.moment.replace(tzinfo=tz)
-    if not_future and moment > now + timedelta(minutes=5):
+    """A date-time that already happened: not in the future, not before an earlier answer, not years ago."""
+    if not_future and moment > now + SLACK:
         return Invalid(N_("That time is in the future. Please check the date."))
+    oldest = datetime.combine(_years_before(now.astimezone(tz).date(), MAX_AGE_YEARS), time(), tz)
+    if moment < oldest:
+        return Invalid(
+            N_("That is more than {years} years ago ({day}). Please check the year."),
+            {"years": MAX_AGE_YEARS, "day": moment.date().isoformat()},
+        )
     if not_before is not None and moment < not_before:
         return Invalid(
             N_("That is before {earlier}, which you gave earlier. Please check it."),
@@ -303,18 +314,88 @@ def date_time(
     return Valid(moment.isoformat())
 
 
+def date_time(
+    value: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    not_future: bool = True,
+    not_before: datetime | None = None,
+    lang: str | None = None,
+) -> Result | Ask:
+    found = read(value, now, tz, prefer="past" if not_future else "future", lang=lang)
+    if found is None:
+        return Invalid(N_("I could not read that date and time. Try e.g. 2025-11-22 18:30 or 昨天晚上8点."))
+    if isinstance(found, Impossible):
+        return Invalid(found.message, found.params)
+    results: list[Result] = []
+    for reading in _readings(found):
+        if not reading.has_time:
+            results.append(
+                Invalid(
+                    N_("Please add the time too, e.g. {example} 18:30 (an estimate is fine)."),
+                    {"example": reading.moment.date().isoformat()},
+                )
+            )
+            continue
+        moment = reading.moment.replace(tzinfo=reading.offset or tz)
+        results.append(check_moment(moment, now=now, tz=tz, not_future=not_future, not_before=not_before))
+    return _settle(results)
+
+
 def date_only(
-    value: str, *, now: datetime, tz: ZoneInfo, not_future: bool = False, not_before: date | None = None
-) -> Result:
-    found = parse_moment(value, now, tz)
+    value: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    not_future: bool = False,
+    not_before: date | None = None,
+    reply_by: bool = False,
+    lang: str | None = None,
+) -> Result | Ask:
+    """A day. `not_future`: one that happened (a notice); `reply_by`: within a year of `not_before` or today."""
+    today = now.astimezone(tz).date()
+    prefer = "past" if not_future else "future"
+    found = read(value, now, tz, prefer=prefer, lang=lang, since=not_before if reply_by else None)
     if found is None:
         return Invalid(N_("I could not read that date. Try e.g. 2025-12-05 or 12月5日."))
-    day = found.moment.date()
-    if not_future and day > now.astimezone(tz).date():
-        return Invalid(N_("That date is in the future. Please check it."))
-    if not_before is not None and day < not_before:
-        return Invalid(
-            N_("That is before {earlier}, which you gave earlier. Please check it."),
-            {"earlier": not_before.isoformat()},
-        )
-    return Valid(day.isoformat())
+    if isinstance(found, Impossible):
+        return Invalid(found.message, found.params)
+    results: list[Result] = []
+    for reading in _readings(found):
+        day = reading.moment.date()
+        if not_future and day > today:
+            results.append(Invalid(N_("That date is in the future. Please check it.")))
+        elif not_before is not None and day < not_before:
+            results.append(
+                Invalid(
+                    N_("That is before {earlier}, which you gave earlier. Please check it."),
+                    {"earlier": not_before.isoformat()},
+                )
+            )
+        elif reply_by and day > (not_before or today) + timedelta(days=MAX_REPLY_DAYS):
+            results.append(
+                Invalid(
+                    N_(
+                        "A reply-by date lies within a year of the notice; {day} is further away. Please check it."
+                    ),
+                    {"day": day.isoformat()},
+                )
+            )
+        elif reply_by and day < today - timedelta(days=MAX_REPLY_DAYS):
+            results.append(
+                Invalid(
+                    N_("That reply-by date is more than a year ago ({day}). Please check the year."),
+                    {"day": day.isoformat()},
+                )
+            )
+        elif day < _years_before(today, MAX_AGE_YEARS):
+            results.append(
+                Invalid(
+                    N_("That is more than {years} years ago ({day}). Please check the year."),
+                    {"years": MAX_AGE_YEARS, "day": day.isoformat()},
+                )
+            )
+        else:
+            results.append(Valid(day.isoformat()))
+    return _settle(results)

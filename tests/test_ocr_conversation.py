@@ -210,3 +210,13 @@ def test_a_slip_of_another_merchant_says_so_first(db, monkeypatch):
     assert text.index("another merchant") < text.index("I read from the photo")
     chat.choose("ocr:accept")
     assert chat.case()["merchant"]["terminal_id"] == "30519427"
+
+
+@pytest.mark.parametrize("typed", ["全部", "use all"])
+def test_use_all_typed_accepts_the_proposal(db, monkeypatch, typed):
+    chat = _at_txn(db)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, READ))
+    chat.send(typed)
+    txn = chat.case()["txn"][0]
+    assert txn["reference_no"] == "251122183045" and txn["amount"] == "1288.00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +14,31 @@ from bot.transports import replay
 from tests.conftest import FIXED_NOW, ROOT, SHARED_TRANSCRIPTS
 
 OWN = ROOT / "tests" / "transcripts"
+# The project's copies of the shared acceptance transcripts, so a bare clone (no ../shared) tests the same stories.
+ACCEPTANCE = OWN / "acceptance"
+NO_SHARED = "../shared/transcripts is not beside this checkout (CI lays it there); the copies in tests/transcripts/acceptance ran"
 
 
 def _replies(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "replies.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in SHARED_TRANSCRIPTS.glob("*.yaml")))
-def test_shared_transcripts_pass(name, tmp_path, capsys):
-    rc = replay.run(SHARED_TRANSCRIPTS / name, tmp_path, now=FIXED_NOW)
+def _acceptance_sets() -> list:
+    """Each acceptance transcript from the project's copies, and from ../shared when it is there."""
+    params = [
+        pytest.param(ACCEPTANCE / p.name, id=f"copy-{p.stem}") for p in sorted(ACCEPTANCE.glob("*.yaml"))
+    ]
+    shared = sorted(SHARED_TRANSCRIPTS.glob("*.yaml"))
+    params += [pytest.param(p, id=f"shared-{p.stem}") for p in shared]
+    if not shared:
+        params.append(pytest.param(None, id="shared", marks=pytest.mark.skip(reason=NO_SHARED)))
+    return params
+
+
+@pytest.mark.parametrize("path", _acceptance_sets())
+def test_shared_transcripts_pass(path, tmp_path, capsys):
+    name = path.name
+    rc = replay.run(path, tmp_path, now=FIXED_NOW)
     assert rc == 0, capsys.readouterr().err
     rows = _replies(tmp_path)
     assert rows and all("text" in r and "choices" in r and "asks" in r and "files" in r for r in rows)
@@ -32,7 +49,7 @@ def test_shared_transcripts_pass(name, tmp_path, capsys):
 
 
 def test_shared_denied_charge_case_json(tmp_path):
-    assert replay.run(SHARED_TRANSCRIPTS / "denied-charge-zh-autopilot.yaml", tmp_path, now=FIXED_NOW) == 0
+    assert replay.run(ACCEPTANCE / "denied-charge-zh-autopilot.yaml", tmp_path, now=FIXED_NOW) == 0
     case = json.loads((tmp_path / "case.json").read_text(encoding="utf-8"))
     assert case["scenario"] == "denied_charge" and case["language"] == "zh"
     assert case["merchant"]["merchant_no"] == "898330158120317"
@@ -133,7 +150,7 @@ def test_command_line(tmp_path):
             "-m",
             "bot",
             "replay",
-            str(SHARED_TRANSCRIPTS / "denied-charge-en-script.yaml"),
+            str(ACCEPTANCE / "denied-charge-en-script.yaml"),
             "--out",
             str(out),
         ],
@@ -146,6 +163,28 @@ def test_command_line(tmp_path):
     assert (out / "replies.jsonl").exists() and (out / "case.json").exists()
 
 
-def test_the_shared_transcripts_are_there():
-    """CI runs with ../shared beside the checkout; without it the transcripts above would silently vanish."""
-    assert len(list(SHARED_TRANSCRIPTS.glob("*.yaml"))) >= 3, SHARED_TRANSCRIPTS
+def test_the_acceptance_transcripts_are_there():
+    """The copies always; in CI (which lays ../shared beside the checkout) the shared set too, so it cannot
+    silently vanish there."""
+    assert len(list(ACCEPTANCE.glob("*.yaml"))) >= 3, ACCEPTANCE
+    if os.environ.get("CI"):
+        assert len(list(SHARED_TRANSCRIPTS.glob("*.yaml"))) >= 3, f"CI without {SHARED_TRANSCRIPTS}"
+
+
+@pytest.mark.parametrize("name", ["typed-every-answer-zh.yaml", "typed-every-answer-en.yaml"])
+def test_merchants_who_type_every_answer(name, tmp_path, capsys):
+    assert replay.run(OWN / name, tmp_path) == 0, capsys.readouterr().err
+    case = json.loads((tmp_path / "case.json").read_text(encoding="utf-8"))
+    assert case["status"] == "confirmed" and case["txn"][0]["reference_no"] == "301122334455"
+
+
+def test_a_typed_answer_taken_as_something_else_fails(tmp_path, capsys):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "user: {id: 930009, language_code: zh-CN}\n"
+        "autopilot:\n"
+        "  case.scenario: {typed: 客户不认账, as: lost_terminal}\n",
+        encoding="utf-8",
+    )
+    assert replay.run(path, tmp_path / "out", now=FIXED_NOW) == 1
+    assert "not 'lost_terminal'" in capsys.readouterr().err

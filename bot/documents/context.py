@@ -147,11 +147,11 @@ def build(case: dict, lang: str, now: datetime) -> dict:
     lost = is_lost_terminal(case)
 
     raw_txns = items(case, "txn")
-    txns = [_txn(i, t, lang) for i, t in enumerate(raw_txns)]
-    sales_ids = {id(t) for t in sales_txns(case)}
-    loss_ids = {id(t) for t in loss_txns(case)}
-    sales = [t for t, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
-    loss = [t for t, raw in zip(txns, raw_txns, strict=True) if id(raw) in loss_ids]
+    txns = [_txn(i, raw, lang) for i, raw in enumerate(raw_txns)]
+    sales_ids = {id(raw) for raw in sales_txns(case)}
+    loss_ids = {id(raw) for raw in loss_txns(case)}
+    sales = [txn for txn, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
+    loss = [txn for txn, raw in zip(txns, raw_txns, strict=True) if id(raw) in loss_ids]
 
     evidence = []
     for i, raw in enumerate(items(case, "evidence")):
@@ -239,7 +239,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
 
 
 def _dates(case: dict, raw_txns: list[dict], today: date, lang: str) -> dict:
-    txn_days = [d for d in (_day(t.get("datetime")) for t in raw_txns) if d]
+    txn_days = [d for d in (_day(raw.get("datetime")) for raw in raw_txns) if d]
     incident = group(case, "incident")
     dispute = group(case, "dispute")
     if is_lost_terminal(case):

@@ -6,26 +6,33 @@ file. Documents are written to DATA_DIR/outbox/. With piped input it reads to th
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.service import Assistant, Outgoing
 from bot.settings import Settings
 from bot.storage import Database
+from bot.transports.common import SORRY
 from bot.transports.local import LocalChat, LocalUser
 from bot.transports.plain import html_to_text
+from conversations.i18n import language_from_code, translate
 
 CONSOLE_USER_ID = 1
+log = logging.getLogger("bot.console")
 
 
 def show(messages: list[Outgoing], outbox: Path, out=sys.stdout) -> list[str]:
-    """Print the messages; return the button ids in the order they were numbered."""
+    """Print the messages; return the button ids in the order they were numbered. A document is written to
+    outbox/<case id>/ (one folder a case, so one case's checklist never overwrites another's)."""
     numbered: list[str] = []
     for msg in messages:
         if msg.file is not None:
-            outbox.mkdir(parents=True, exist_ok=True)
-            path = outbox / msg.file.name
+            folder = outbox / safe_folder(msg.case_id) if msg.case_id else outbox
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / Path(msg.file.name).name
             path.write_bytes(msg.file.data)
             print(f"📄 {path}", file=out)
             continue
@@ -39,6 +46,21 @@ def show(messages: list[Outgoing], outbox: Path, out=sys.stdout) -> list[str]:
     return numbered
 
 
+def _safely(chat: LocalChat, action: Callable[[], list[Outgoing]]) -> list[Outgoing]:
+    """One user action; a bug is logged (one JSON line, no traceback with the merchant's text) and the
+    merchant gets the same apology as on Telegram. The action's transaction rolled back: nothing half-saved."""
+    try:
+        return action()
+    except Exception as exc:
+        log.error("console action failed: %s", type(exc).__name__)
+        return [Outgoing(text="⚠️ " + translate(language_from_code(chat.user.language_code), SORRY))]
+
+
+def safe_folder(case_id: str) -> str:
+    """A case id as a folder name: letters, digits, - and _ only."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in case_id) or "case"
+
+
 def run(settings: Settings, stdin=sys.stdin, out=sys.stdout) -> int:
     db = Database(settings.database_url)
     db.migrate()
@@ -47,6 +69,7 @@ def run(settings: Settings, stdin=sys.stdin, out=sys.stdout) -> int:
         tz=settings.timezone,
         max_file_bytes=settings.max_file_mb * 1_048_576,
         retention_days=settings.retention_days,
+        channel="local",
     )
     # the terminal's locale picks the language, as a Telegram client's language code would
     lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or None
@@ -55,8 +78,9 @@ def run(settings: Settings, stdin=sys.stdin, out=sys.stdout) -> int:
     outbox = settings.data_dir / "outbox"
     interactive = stdin.isatty()
     if interactive:
-        print("POS Dispute Assistant · POS 纠纷助手 — console mode (Ctrl-D to quit)\n", file=out)
-    buttons = show(chat.send("/start"), outbox, out)
+        print("POS Dispute Assistant · POS 纠纷助手 — console mode (Ctrl-D to quit)", file=out)
+        print(f"Documents are written to {outbox}/<case id>/\n", file=out)
+    buttons = show(_safely(chat, lambda: chat.send("/start")), outbox, out)
     try:
         for raw in stdin:
             line = raw.rstrip("\n")
@@ -66,15 +90,18 @@ def run(settings: Settings, stdin=sys.stdin, out=sys.stdout) -> int:
                 print(f"> {line}", file=out)
             head, _, rest = line.strip().partition(" ")
             if line.strip().isdigit() and buttons and 1 <= int(line.strip()) <= len(buttons):
-                messages = chat.choose(buttons[int(line.strip()) - 1])
+                choice = buttons[int(line.strip()) - 1]
+                messages = _safely(chat, lambda choice=choice: chat.choose(choice))
             elif head in ("/photo", "/file") and rest:
                 path = Path(rest.strip()).expanduser()
                 if not path.is_file():
                     print(f"No such file: {path}\n", file=out)
                     continue
-                messages = chat.send_file(path, as_photo=head == "/photo")
+                messages = _safely(
+                    chat, lambda path=path, photo=head == "/photo": chat.send_file(path, as_photo=photo)
+                )
             else:
-                messages = chat.send(line)
+                messages = _safely(chat, lambda line=line: chat.send(line))
             new_buttons = show(messages, outbox, out)
             if any(m.choices for m in messages):
                 buttons = new_buttons

@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -99,8 +100,11 @@ def _as_answer(value: object) -> str:
 
 
 class Player:
-    def __init__(self, chat: LocalChat, recorder: Recorder, base: Path) -> None:
+    def __init__(
+        self, chat: LocalChat, recorder: Recorder, base: Path, case: Callable[[], dict | None] = lambda: None
+    ) -> None:
         self.chat, self.recorder, self.base = chat, recorder, base
+        self.case = case  # the case as exported now, to check what a typed answer was taken as
         self.last: list[Outgoing] = []
 
     def _do(self, messages: list[Outgoing]) -> None:
@@ -167,7 +171,7 @@ class Player:
             if key in spec:
                 needles = spec[key] if isinstance(spec[key], list) else [spec[key]]
                 for needle in needles:
-                    if any(str(needle) in t for t in texts) != want:
+                    if any(str(needle) in text for text in texts) != want:
                         verb = "contains" if want else "does not contain"
                         raise ReplayFailed(f"step {number}: no reply {verb} {needle!r}; replies: {texts}")
         if "choices" in spec:
@@ -253,12 +257,19 @@ class Player:
             entry = items[item]
             if not isinstance(entry, dict):
                 raise TranscriptError(f"`{group}` item {item + 1} must be a mapping")
+            if "typed" in entry:  # {typed: 完成, as: done}: typed at whatever this item's question is
+                return entry
             if field_id == "evidence.file":
                 return _File(str(entry["file"])) if "file" in entry else None
             return entry.get(field_id)
         return answers.get(field_id)
 
     def _give(self, field_id: str, answer: object) -> None:
+        if isinstance(answer, dict) and "typed" in answer:
+            self._type(field_id, answer)
+            return
+        if isinstance(answer, dict):
+            raise TranscriptError(f"{field_id}: an answer mapping needs `attempts` or `typed`")
         if isinstance(answer, _File):
             self.file(answer.path, None, Path(answer.path).suffix.lower() in IMAGE_SUFFIXES)
             return
@@ -269,6 +280,40 @@ class Player:
         else:
             self.send(text)
 
+    def _type(self, field_id: str, answer: dict) -> None:
+        """Type the text as a merchant would; with `as:`, fail unless it was taken as that answer."""
+        text = str(answer["typed"])
+        question = self.asked()
+        item = question[1] if question else None
+        before = _stored(self.case(), field_id, item)
+        count = len((self.case() or {}).get(field_id.split(".", 1)[0]) or []) if item is not None else 0
+        self.send(text)
+        if "as" not in answer:
+            return
+        want = _as_answer(answer["as"])
+        after = self.asked()
+        if after == question:
+            raise ReplayFailed(
+                f"{field_id}: typed {text!r} was not taken as {want!r}; replies: {self._texts()}"
+            )
+        case = self.case()
+        got = _stored(case, field_id, item)
+        if want == "done":
+            grew = len((case or {}).get(field_id.split(".", 1)[0]) or []) > count
+            if grew:
+                raise ReplayFailed(
+                    f"{field_id}: typed {text!r} started a new item instead of ending the list"
+                )
+            return
+        if want == "skip":
+            ok = got is None
+        elif want == "keep":
+            ok = got == before and got is not None
+        else:
+            ok = _same(got, want)
+        if not ok:
+            raise ReplayFailed(f"{field_id}: typed {text!r} was taken as {got!r}, not {want!r}")
+
     def _outputs(self, outputs: object) -> None:
         if outputs in (None, False):
             return
@@ -277,6 +322,33 @@ class Player:
             raise TranscriptError("`outputs` is `all` or a list of output ids")
         for output_id in wanted:
             self.choose(f"output:{output_id}")
+
+
+def _stored(case: dict | None, field_id: str, item: int | None) -> object:
+    if not case:
+        return None
+    group, name = field_id.split(".", 1)
+    if group == "case":
+        return case.get(name)
+    data = case.get(group)
+    if isinstance(data, list):
+        return data[item].get(name) if item is not None and item < len(data) else None
+    return (data or {}).get(name)
+
+
+def _same(got: object, want: str) -> bool:
+    """A stored value against an `as:` answer: choice values, yes/no, amounts, dates with or without offset."""
+    if got is None:
+        return False
+    if _as_answer(got) == want:
+        return True
+    try:
+        stored, wanted = datetime.fromisoformat(str(got)), datetime.fromisoformat(want)
+    except ValueError:
+        return False
+    if wanted.tzinfo is None:
+        return stored.replace(tzinfo=None) == wanted
+    return stored == wanted and stored.utcoffset() == wanted.utcoffset()
 
 
 class _Done:
@@ -318,7 +390,7 @@ def run(path: Path, out: Path, *, database_url: str | None = None, now: datetime
             tz=tz,
             now=now,
         )
-        player = Player(chat, recorder, path.parent)
+        player = Player(chat, recorder, path.parent, lambda: assistant.case_export(user["id"]))
         if "steps" in doc:
             player.play_steps(doc["steps"])
         else:
