@@ -98,7 +98,7 @@ def _section(name: str, args, pg_url: str | None, redis_url: str | None) -> dict
     if name == "ocr":
         from bench import ocr
 
-        result = ocr.run(4, 0, ("v4",), n_pdf=1) if quick else ocr.run(64, 0)
+        result = ocr.run(4, 0, ("v6",), n_pdf=1) if quick else ocr.run(64, 0)
         print(ocr.report(result), file=sys.stderr)
         keep = ("slip_accuracy", "notice_accuracy", "precision", "median_s", "median_cpu_s", "p90_s", "best")
         out = {k: (round(result[k], 4) if isinstance(result.get(k), float) else result.get(k)) for k in keep}
@@ -178,7 +178,7 @@ def table(result: dict) -> str:
     add("ocr", "median CPU s per photo", ("ocr", "median_cpu_s"))
     add("ocr", "PDF text layer fields right", ("ocr", "pdf", "text_accuracy"))
     add("ocr", "scanned PDF fields right", ("ocr", "pdf", "scan_accuracy"))
-    for model in ("v4", "v6"):
+    for model in ("v6", "v4"):
         add("ocr", f"{model}: slip fields right", ("ocr", "models", model, "slip_accuracy"))
         add("ocr", f"{model}: notice fields right", ("ocr", "models", model, "notice_accuracy"))
         add("ocr", f"{model}: precision", ("ocr", "models", model, "precision"))

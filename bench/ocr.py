@@ -1,6 +1,6 @@
-"""OCR benchmark: slip and notice fields read right, precision, seconds per photo, PP-OCRv4 against PP-OCRv6.
+"""OCR benchmark: slip and notice fields read right, precision, seconds per photo, PP-OCRv6 against PP-OCRv4.
 
-    python -m bench.ocr [--n N] [--dev N] [--models v4,v6] [--save-lines F] [--lines F]
+    python -m bench.ocr [--n N] [--dev N] [--models v6,v4] [--save-lines F] [--lines F]
 
 Photos come from testkit.synth: the held-out set (fixed seeds, label vocabularies no rule was written
 against, every layout in turn) and, smaller, the development set (seed 7). Accuracy is the fraction
@@ -36,11 +36,11 @@ MODELS = {"v4": "PP-OCRv4 (rapidocr-onnxruntime 1.4.4)", "v6": "PP-OCRv6 small (
 
 
 def available(model: str) -> bool:
-    """v4 is a dependency; v6 needs the `rapidocr` package (3.9 or later) installed beside it."""
-    if model == "v4":
+    """v6 is the dependency; v4 needs `rapidocr-onnxruntime==1.4.4` installed beside it to compare."""
+    if model == "v6":
         return True
     try:
-        import rapidocr  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401
     except ImportError:
         return False
     return True
@@ -134,7 +134,7 @@ def run(
     result: dict = {"load_start": os.getloadavg()[0], "cores": os.cpu_count(), "models": {}}
     for model in models:
         if not available(model) and not cache.get(model):
-            result["models"][model] = {"skipped": "pip install rapidocr>=3.9 to compare"}
+            result["models"][model] = {"skipped": "uv pip install rapidocr-onnxruntime==1.4.4 to compare"}
             continue
         entry = {}
         for name, samples in sets.items():
@@ -201,7 +201,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.ocr")
     ap.add_argument("--n", type=int, default=64, help="held-out photos (default 64: 8 per layout)")
     ap.add_argument("--dev", type=int, default=16, help="development photos (seed 7)")
-    ap.add_argument("--models", default="v4,v6")
+    ap.add_argument("--models", default="v6,v4")
     ap.add_argument("--save-lines")
     ap.add_argument("--lines")
     ap.add_argument("--errors", action="store_true", help="list the wrong values of the development set")

@@ -220,3 +220,21 @@ def test_use_all_typed_accepts_the_proposal(db, monkeypatch, typed):
     chat.send(typed)
     txn = chat.case()["txn"][0]
     assert txn["reference_no"] == "251122183045" and txn["amount"] == "1288.00"
+
+
+def test_a_pdf_notice_is_read_from_its_text_layer(db, tmp_path: Path):
+    """The acquirer's notice as a PDF document, mid-case: its fields proposed, the file kept as the notice."""
+    from testkit.synth.pdf import notice_pdf
+
+    data, truth = notice_pdf(21)
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(data)
+    chat = Chat(db).send("/start")
+    chat.answer_until("customer.claim", {**DENIED, "txn.reference_no": truth["txn.reference_no"]})
+    chat.file(path, photo=False)
+    assert "bank's notice" in chat.text and truth["dispute.case_no"] in chat.text
+    chat.choose("ocr:accept")
+    case = chat.case()
+    assert case["dispute"]["case_no"] == truth["dispute.case_no"]
+    assert case["dispute"]["stage"] == truth["dispute.stage"]
+    assert case["evidence"][0]["kind"] == "dispute_notice"
