@@ -78,8 +78,8 @@ def score(samples, runs: list[dict]) -> dict:
     seconds = sorted(run["seconds_total"] for run in runs)
     t_all = [sum(v[i] for k, v in tally.items() if k in ("slip", "notice")) for i in range(3)]
     return {
-        "slip_accuracy": tally["slip"][2] / max(tally["slip"][0], 1),
-        "notice_accuracy": tally["notice"][2] / max(tally["notice"][0], 1),
+        "slip_accuracy": tally["slip"][2] / tally["slip"][0] if tally["slip"][0] else None,
+        "notice_accuracy": tally["notice"][2] / tally["notice"][0] if tally["notice"][0] else None,
         "precision": t_all[2] / max(t_all[1], 1),
         "median_s": statistics.median(seconds),
         "p90_s": seconds[int(0.9 * (len(seconds) - 1))],
@@ -160,7 +160,8 @@ def run(
 
 
 def _acc(r: dict) -> float:
-    return (r["slip_accuracy"] + r["notice_accuracy"]) / 2
+    found = [v for v in (r["slip_accuracy"], r["notice_accuracy"]) if v is not None]
+    return sum(found) / max(len(found), 1)
 
 
 def report(res: dict) -> str:
@@ -175,8 +176,11 @@ def report(res: dict) -> str:
             out.append(f"{model:<8} skipped: {entry['skipped']}")
             continue
         for name, r in entry.items():
+            slips, notices = (
+                f"{v:.1%}" if v is not None else "—" for v in (r["slip_accuracy"], r["notice_accuracy"])
+            )
             out.append(
-                f"{model:<8} {name:<9} {r['photos']:>6} {r['slip_accuracy']:>9.1%} {r['notice_accuracy']:>11.1%} "
+                f"{model:<8} {name:<9} {r['photos']:>6} {slips:>9} {notices:>11} "
                 f"{r['precision']:>10.2%} {r['median_s']:>9.2f} {r['p90_s']:>6.2f} {r['median_cpu_s']:>6.2f}"
             )
     first = next((e for e in res["models"].values() if "held_out" in e), None)

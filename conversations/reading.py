@@ -29,7 +29,7 @@ from conversations.validators import Valid, check_moment
 
 SLIP_KINDS = ("signed_slip", "e_slip")
 #: Evidence kinds whose photo is worth reading: documents that carry a transaction's or a case's numbers.
-READ_KINDS = (None, "signed_slip", "e_slip", "bank_statement", "pos_record", "dispute_notice", "other")
+READ_KINDS = ("signed_slip", "e_slip", "bank_statement", "pos_record", "dispute_notice")
 LAYOUT_KINDS = {
     "unionpay_slip": "signed_slip",
     "e_slip": "e_slip",
@@ -64,7 +64,8 @@ def wants_reading(conv: dict, case: dict | None, slot_field: str | None, slot_it
     if slot_field == "evidence.file" and slot_item is not None:
         items = case.get("evidence") or []
         return slot_item < len(items) and items[slot_item].get("kind") in READ_KINDS
-    return True
+    # the rest of an album at a caption question takes the first photo's kind: not read one by one
+    return slot_field is None or not slot_field.startswith("evidence.")
 
 
 def _conflicts(txn: dict, fields: dict) -> list[str]:
@@ -185,7 +186,7 @@ def propose(turn: Turn, slot: Slot | None, reading: dict, evidence_index: int) -
     _set_evidence_kind(turn, reading, evidence_index, target)
     doc = reading.get("kind") or ("notice" if reading.get("layout") == "notice" else "slip")
     if not fields:
-        if slot is None or slot.step.group not in ("txn", "dispute", "evidence"):
+        if slot is None or not (slot.step.group == "txn" or slot.step.field == "evidence.file"):
             return False  # a photo of something else, sent between questions: just kept
         if not reading.get("lines"):
             message = N_(
