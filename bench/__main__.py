@@ -1,7 +1,9 @@
 """`python -m bench [--quick] [--json] [--only engine,adapters,...]`: every benchmark, one table (or one JSON object).
 
 Sections: engine (bench/engine.py), adapters (bench/adapters.py), documents (bench/documents.py),
-ocr (bench/ocr.py), memory (bench/memory.py), scale (bench/scale.py), parsing (bench/parsing.py). `--quick` runs a small
+ocr (bench/ocr.py), memory (bench/memory.py), scale (bench/scale.py), parsing (bench/parsing.py),
+miniapp (bench/miniapp.py), waits (bench/waits.py; with the ocr and scale figures it makes the table "what a merchant waits for").
+`--quick` runs a small
 version of each (CI: it checks that they run and that no update is lost or applied twice; it
 never judges a time). The exit status is 1 only for real errors: a section that failed, an update
 lost or applied twice, a reply lost under the shared rate limit.
@@ -21,7 +23,7 @@ import sys
 import time
 import traceback
 
-SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale", "parsing")
+SECTIONS = ("engine", "adapters", "documents", "ocr", "memory", "scale", "parsing", "miniapp", "waits")
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -125,10 +127,22 @@ def _section(name: str, args, pg_url: str | None, redis_url: str | None) -> dict
         except ImportError:  # pragma: no cover - until bench/scale.py lands
             return {"skipped": "bench/scale.py is not there yet"}
         return scale.run(pg_url, redis_url, quick=quick)
+    if name == "waits":
+        from bench import waits
+
+        return waits.run(quick)
     if name == "parsing":
         from bench import parsing
 
         return parsing.run()
+    if name == "miniapp":
+        import shutil
+
+        if not shutil.which("chromium"):
+            return {"skipped": "chromium is not installed (apt-get install -y chromium)"}
+        from bench import miniapp
+
+        return miniapp.run(2 if quick else 7)
     raise ValueError(name)
 
 
@@ -167,7 +181,7 @@ def table(result: dict) -> str:
         add("adapters", f"{fw}: echo ms (median)", ("adapters", fw, "echo_ms"))
         add("adapters", f"{fw}: ours/echo", ("adapters", fw, "ratio"), "≤ 3")
     add("documents", "all outputs + pack, warm (s)", ("documents", "seconds"), "≤ 1")
-    add("documents", "first pass, font cut (s)", ("documents", "first_pass_seconds"))
+    add("documents", "first pass, no warm-up (s)", ("documents", "first_pass_seconds"))
     add("documents", "slowest single output (s)", ("documents", "slowest_output_seconds"))
     add("documents", "largest PDF (KB)", ("documents", "max_pdf_kb"))
     add("documents", "evidence pack (KB)", ("documents", "pack_kb"))
@@ -185,6 +199,7 @@ def table(result: dict) -> str:
         add("ocr", f"{model}: median s per photo", ("ocr", "models", model, "median_s"))
     add("memory", "idle MB (ptb)", ("memory", "idle_mb"), "≤ 120")
     add("memory", "after 10,000 stored cases MB", ("memory", "cases_10k_mb"))
+    add("memory", "after the documents warm-up MB", ("memory", "after_warm_up_mb"))
     add("memory", "with the OCR model MB", ("memory", "with_ocr_mb"))
     add("memory", "idle MB (aiogram)", ("memory", "aiogram", "idle_mb"))
     add("scale", "1 worker: updates/s", ("scale", "one", "updates_per_s"))
@@ -203,6 +218,9 @@ def table(result: dict) -> str:
         for key in sorted(_get(result, "parsing", name, "rates") or {}):
             add("parsing", f"{name}: {key} (n={result['parsing'][name]['rates'][key]['n']})",
                 ("parsing", name, "rates", key, "rate"), "≥ 0.95")  # fmt: skip
+    add("miniapp", "case page first load KB", ("miniapp", "kb"), "≤ 300")
+    add("miniapp", "first load s (fresh server)", ("miniapp", "first_s"), "≤ 1")
+    add("miniapp", "load s (median)", ("miniapp", "median_s"), "≤ 1")
     width = max(len(label) for _, label, _, _ in rows) if rows else 10
     lines = [f"{'section':<10} {'figure':<{width}} {'value':>10}  goal", "-" * (width + 30)]
     for section, label, value, goal in rows:
@@ -213,6 +231,89 @@ def table(result: dict) -> str:
             if isinstance(result.get(name), dict) and key in result[name]:
                 lines.append(f"{name:<10} {key}: {result[name][key]}")
     return "\n".join(lines)
+
+
+def waits_table(result: dict) -> str:
+    """What a merchant waits for, wall and CPU, with the load average when each was measured."""
+    rows: list[tuple[str, object, object, str, object]] = []
+    scale = result.get("scale") or {}
+    docs = _get(result, "waits", "documents") or {}
+    for workers, key in ((1, "one"), (2, "two")):
+        for lang in ("zh", "en"):
+            for q in ("p50", "p99"):
+                value = _get(scale, key, "reply_ms", lang, q)
+                if value is not None:
+                    load = _get(scale, key, "load_average")
+                    label = f"reply {q} ms, {workers} worker{'s' if workers > 1 else ''}, {lang}"
+                    rows.append((label, value, None, "", load[0] if load else None))
+    for lang in ("zh", "en"):
+        warm, cold = _get(docs, lang, "warm") or {}, _get(docs, lang, "cold") or {}
+        if warm:
+            rows.append(
+                (
+                    f"first documents after a start, {lang} (s)",
+                    *_wc(warm["first"]),
+                    "≤ 1.5",
+                    warm["load_average"],
+                )
+            )
+        if cold:
+            rows.append(("  same, no warm-up (baseline) (s)", *_wc(cold["first"]), "", cold["load_average"]))
+        if warm:
+            rows.append((f"all documents warm, {lang} (s)", *_wc(warm["warm"]), "≤ 1", warm["load_average"]))
+    warm_up = _get(docs, "zh", "warm", "warm_up")
+    if warm_up:
+        rows.append(
+            (
+                "start-up warm-up, in the background (s)",
+                *_wc(warm_up),
+                "",
+                _get(docs, "zh", "warm", "load_average"),
+            )
+        )
+    ocr = result.get("ocr") or {}
+    if "median_s" in ocr:
+        rows.append(
+            (
+                "OCR per photo, median (s), any language",
+                ocr["median_s"],
+                ocr.get("median_cpu_s"),
+                "",
+                ocr.get("load_average"),
+            )
+        )
+    for framework, base in (("ptb", scale), ("aiogram", scale.get("aiogram") or {})):
+        for workers, key in ((1, "one"), (2, "two")):
+            value = _get(base, key, "cpu_ms_per_update", "workers")
+            if value is not None:
+                load = _get(base, key, "load_average")
+                label = f"worker CPU ms per update, {framework}, {workers} worker{'s' if workers > 1 else ''}"
+                rows.append((label, None, value, "", load[0] if load else None))
+    if not rows:
+        return ""
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        "",
+        "what a merchant waits for",
+        f"machine: {result.get('machine', '')}",
+        f"{'figure':<{width}} {'wall':>8} {'CPU':>8}  {'goal':<6} load avg",
+        "-" * (width + 36),
+    ]
+    for label, wall, cpu, goal, load in rows:
+        lines.append(f"{label:<{width}} {_fmt(wall):>8} {_fmt(cpu):>8}  {goal:<6} {_fmt(load)}")
+    return "\n".join(lines)
+
+
+def _wc(figures: dict) -> tuple[object, object]:
+    return figures.get("s"), figures.get("cpu_s")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, list):  # a load average: the 1-minute figure
+        value = value[0] if value else None
+    if value is None:
+        return ""
+    return f"{value:.3g}" if isinstance(value, float) and abs(value) < 1000 else str(value)
 
 
 def failures(result: dict) -> list[str]:
@@ -257,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {name}…", file=sys.stderr, flush=True)
         try:
             result[name] = _section(name, args, pg_url, redis_url)
+            if isinstance(result[name], dict) and hasattr(os, "getloadavg"):
+                result[name].setdefault("load_average", [round(x, 1) for x in os.getloadavg()])
         except Exception as exc:
             traceback.print_exc()
             result[name] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -269,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"machine: {result['machine']}")
         print(table(result))
+        print(waits_table(result))
     problems = failures(result)
     for problem in problems:
         print(f"bench: FAILED {problem}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """Document benchmark: every output of one case (3 transactions, 10 photos), timed and sized.
 
-The first pass in a process includes cutting the working CJK font from the 16 MB Noto font
-(once per process, see bot/documents/fonts.py); the passes after it are what a running bot pays
-per case. Prints a table per output and the totals.
+The first pass in a process, here with no start-up warm-up, includes compiling the templates and
+converting the glyphs it uses from the 16 MB Noto font to TrueType (once per glyph and process, see
+bot/documents/fonts.py); the passes after it are what a running bot pays per case. bench/waits.py
+measures the first request after a real start (with the warm-up) in a fresh process. Prints a
+table per output and the totals.
 
     python -m bench.documents [--lang zh|en] [--passes 3]
 """
@@ -122,7 +124,7 @@ def main() -> None:
         print(f"{row['file']:<34}{kb:>10}{seconds:>10}")
     print()
     print(f"outputs: {len(result['outputs'])}, PDFs: {result['pdf_files']}, DOCX: {result['docx_files']}")
-    print(f"first pass (includes cutting the font): {result['first_pass_seconds']:.2f} s")
+    print(f"first pass (no warm-up in this process): {result['first_pass_seconds']:.2f} s")
     print(f"warm pass, all outputs + pack:          {result['seconds']:.2f} s   (goal < 1 s)")
     print(f"largest PDF:                            {result['max_pdf_kb']:.0f} KB  (goal < 300 KB)")
     print(f"evidence pack:                          {result['pack_kb']:.0f} KB")

@@ -10,7 +10,9 @@ assistant on a SQLite file, with every runtime module imported. Then:
 - cases_10k: 10,000 merchants' cases stored (copies of that finished case) and one update applied
   for each of N of those merchants through the adapter (N = 10,000; fewer with --quick), so that
   per-chat state (locks, limiter buckets, handled ids) is as after that much traffic;
-- with_ocr: the OCR model loaded and one photo read.
+- after_warm_up: the start-up warm-up of the documents (bot/warmup.py, OCR=off): the document
+  libraries, templates and glyphs, which a bot before the warm-up held after its first documents;
+- with_ocr: the OCR model loaded and one photo read (with OCR=on the warm-up loads the model too).
 
     python -m bench.memory [--quick]
 """
@@ -104,6 +106,11 @@ async def _child(framework: str, touched: int) -> dict:
         result["cases_10k_seconds"] = round(time.perf_counter() - started, 1)
         await close()
         database.dispose()
+    from bot.warmup import WarmUp
+
+    WarmUp(ocr=False).run()
+    gc.collect()
+    result["after_warm_up_mb"] = rss_mb()
     from bot.ocr import read_image
     from testkit.synth import corpus
 
@@ -134,6 +141,7 @@ def run(quick: bool = False) -> dict:
         "idle_mb": ptb["idle_mb"],
         "after_case_mb": ptb["after_case_mb"],
         "cases_10k_mb": ptb["cases_10k_mb"],
+        "after_warm_up_mb": ptb["after_warm_up_mb"],
         "with_ocr_mb": ptb["with_ocr_mb"],
         "merchants_touched": ptb["merchants_touched"],
         "aiogram": {k: v for k, v in out["aiogram"].items() if k.endswith("_mb")},

@@ -1,7 +1,7 @@
 """Scale benchmark: webhook workers on PostgreSQL driven over loopback by merchants playing whole cases.
 
 The load generator (this process) runs the fake Bot API of the Telegram tests
-(tests/telegram/fake_bot_api.py) and is the balancer in front of the workers: each update goes by
+(testkit/fake_bot_api.py) and is the balancer in front of the workers: each update goes by
 HTTP POST to the next worker's webhook, up to `CONCURRENT_POSTS` at a time. Every merchant plays
 the whole case of bench/script.py (36 updates: typed answers and button presses), sending its next
 update when the bot's replies to the previous one have arrived, as a person would; all merchants
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -78,6 +79,8 @@ async def _worker() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
+    if runtime.warm_up is not None:  # its CPU is not the updates': measured from here on
+        await asyncio.to_thread(runtime.warm_up.wait, 120)
     print("ready", flush=True)
     await stop.wait()
     await runtime.stop()
@@ -125,7 +128,7 @@ def _fake_class():
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
-    from tests.telegram.fake_bot_api import FakeBotAPI
+    from testkit.fake_bot_api import FakeBotAPI
 
     class LoadBotAPI(FakeBotAPI):
         """The strict fake Bot API, with a balancer of concurrent webhook posts and per-chat arrival signals."""
@@ -203,8 +206,10 @@ def _fake_class():
     return LoadBotAPI
 
 
-async def _merchant(fake, user_id: int, script, deadline: float, stats: dict) -> None:
-    fake.user(user_id, "zh-hans", "陈")
+async def _merchant(fake, user_id: int, script, deadline: float, stats: dict, lang: str = "zh") -> None:
+    from bench.script import USERS
+
+    fake.user(user_id, USERS[lang][0], "陈" if lang == "zh" else "Sam")
     event = fake.arrived[user_id] = asyncio.Event()
     expected = 0
     for action in script:
@@ -218,7 +223,8 @@ async def _merchant(fake, user_id: int, script, deadline: float, stats: dict) ->
             message = next(m for m in reversed(fake.chat(user_id)) if action.value in m.choice_ids)
             fake.press(user_id, message.message_id, action.value)
         stats["sent"] += 1
-        waited_until = time.monotonic() + STEP_TIMEOUT
+        sent_at = time.monotonic()
+        waited_until = sent_at + STEP_TIMEOUT
         while fake.sent[user_id] < expected:
             event.clear()
             try:
@@ -229,14 +235,15 @@ async def _merchant(fake, user_id: int, script, deadline: float, stats: dict) ->
                 return
         stats["applied"] += 1
         stats["last_reply"] = time.monotonic()
+        stats["reply_s"][lang].append(stats["last_reply"] - sent_at)  # the last reply to this update
     stats["finished"] += 1
 
 
-def _check_chats(fake, users: list[int], script) -> tuple[int, int]:
+def _check_chats(fake, users: list[int], scripts: dict) -> tuple[int, int]:
     """(chats whose messages differ from the reference, messages beyond the reference)."""
-    reference = [choices for action in script for choices in action.replies]
     mismatched = extra = 0
     for user_id in users:
+        reference = [choices for action in scripts[user_id] for choices in action.replies]
         shown = [
             tuple(
                 b.get("callback_data")
@@ -253,7 +260,7 @@ def _check_chats(fake, users: list[int], script) -> tuple[int, int]:
 
 
 async def _start_workers(fake, count: int, database_url: str, env_extra: dict) -> list:
-    from tests.telegram.conftest import free_port
+    from testkit.net import free_port
 
     workers = []
     for _ in range(count):
@@ -267,6 +274,7 @@ async def _start_workers(fake, count: int, database_url: str, env_extra: dict) -
             PORT=str(port),
             DATABASE_URL=database_url,
             LOG_LEVEL="WARNING",
+            OCR="off",  # the cases have no photos; two models would only take 650 MB of the shared machine
             **env_extra,
         )
         if "REDIS_URL" not in env_extra:
@@ -310,15 +318,20 @@ async def play(
     redis_url: str | None = None,
     duplicate_every: int = DUPLICATE_EVERY,
     framework: str = "ptb",
+    languages: tuple[str, ...] = ("zh",),
 ) -> dict:
-    """One run: `workers` processes on a fresh schema, `merchants` playing at once for at most `seconds`."""
+    """One run: `workers` processes on a fresh schema, `merchants` playing at once for at most `seconds`;
+    merchant n speaks languages[n % len(languages)] (a language without a case script is left out)."""
     import sqlalchemy as sa
 
     from bench.script import case_script
     from bot.storage import Database
 
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)  # workers stopping mid-request
-    script = case_script()
+    by_lang = {}
+    for lang in languages:
+        with contextlib.suppress(FileNotFoundError):  # the English case lives in ../shared only
+            by_lang[lang] = case_script(lang)
     database_url, drop = scratch_schema(base_url, "bench_scale")
     Database(database_url).migrate()  # once, before the workers race to it
     fake = _fake_class()()
@@ -332,13 +345,19 @@ async def play(
         running = await _start_workers(fake, workers, database_url, env_extra)
         stats: dict = defaultdict(int)
         stats["lost_chats"] = []
+        stats["reply_s"] = defaultdict(list)
+        langs = list(by_lang)
         users = [5_000_000 + n for n in range(merchants)]
+        lang_of = {user: langs[n % len(langs)] for n, user in enumerate(users)}
+        scripts = {user: by_lang[lang_of[user]] for user in users}
         fake.limited_at.clear()
         cpu_workers = [_cpu_of(p.pid) for p, _ in running]
         cpu_pg, cpu_own = _postgres_cpu(), _own_cpu()
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.gather(*(_merchant(fake, user, script, deadline, stats) for user in users))
+        await asyncio.gather(
+            *(_merchant(fake, user, scripts[user], deadline, stats, lang_of[user]) for user in users)
+        )
         elapsed = max(1e-6, stats.get("last_reply", time.monotonic()) - started)
         cpu = {
             "workers": sum(_cpu_of(p.pid) for p, _ in running) - sum(cpu_workers),
@@ -346,7 +365,7 @@ async def play(
             "generator": _own_cpu() - cpu_own,
         }
         await asyncio.sleep(0.5)  # a late duplicate reply would arrive now
-        mismatched, extra = _check_chats(fake, users, script)
+        mismatched, extra = _check_chats(fake, users, scripts)
         engine = sa.create_engine(database_url)
         with engine.connect() as conn:
             rows = conn.execute(
@@ -383,7 +402,21 @@ async def play(
         "max_per_1s": window,
         "sent_per_s": round(len(marks) / busy, 1) if busy else None,
         "cpu_ms_per_update": {k: round(v * 1000 / max(applied, 1), 3) for k, v in cpu.items()},
+        "reply_ms": {lang: _percentiles(values) for lang, values in stats["reply_s"].items()},
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
+
+
+def _percentiles(seconds: list[float]) -> dict:
+    """p50 and p99 in ms of the time from sending an update to the arrival of its last reply."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return {"n": 0}
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {"n": len(ordered), "p50": at(0.50), "p99": at(0.99)}
 
 
 def run(pg_url: str, redis_url: str | None, *, quick: bool = False, full_limits: bool | None = None) -> dict:
@@ -395,7 +428,14 @@ def run(pg_url: str, redis_url: str | None, *, quick: bool = False, full_limits:
         runs = {}
         for workers, key in ((1, "one"), (2, "two")):
             runs[key] = asyncio.run(
-                play(pg_url, workers=workers, merchants=merchants, seconds=bound, framework=framework)
+                play(
+                    pg_url,
+                    workers=workers,
+                    merchants=merchants,
+                    seconds=bound,
+                    framework=framework,
+                    languages=("zh", "en"),
+                )
             )
             result["lost"] += runs[key]["lost"]
             result["duplicated"] += runs[key]["duplicated"] + runs[key]["mismatched_chats"]
@@ -460,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--framework", default="ptb", choices=("ptb", "aiogram"))
     parser.add_argument("--seconds", type=float, default=600)
+    parser.add_argument("--languages", default="zh,en", help="the merchants' languages, in turn")
     args = parser.parse_args(argv)
     if args.worker:
         return asyncio.run(_worker())
@@ -473,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                         merchants=args.merchants,
                         seconds=args.seconds,
                         framework=args.framework,
+                        languages=tuple(args.languages.split(",")),
                     )
                 )
             )

@@ -26,13 +26,16 @@ from bot.transports.replay import Player, Recorder
 ROOT = Path(__file__).resolve().parents[1]
 TRANSCRIPT = ROOT / "tests" / "transcripts" / "acceptance" / "denied-charge-zh-autopilot.yaml"
 FALLBACK = ROOT / "tests" / "transcripts" / "lost-terminal-zh-typed.yaml"
+ENGLISH = ROOT / "tests" / "transcripts" / "acceptance" / "lost-terminal-en-autopilot.yaml"
+USERS = {"zh": ("zh-hans", "测试"), "en": ("en", "Sam")}
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 28, 10, 0, tzinfo=TZ)  # the transcript's dates are answers relative to this day
 DATE_FIELDS = ("datetime", "_at", "deadline", "date")
 
 
-def transcript() -> tuple[Path, dict]:
-    path = TRANSCRIPT if TRANSCRIPT.exists() else FALLBACK
+def transcript(lang: str = "zh") -> tuple[Path, dict]:
+    """The autopilot case a merchant of `lang` plays; FileNotFoundError when there is none for it."""
+    path = (TRANSCRIPT if TRANSCRIPT.exists() else FALLBACK) if lang == "zh" else ENGLISH
     return path, yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -80,13 +83,14 @@ class _RecordingChat(LocalChat):
 
 
 @cache
-def case_script() -> tuple[Action, ...]:
-    """The denied-charge autopilot case (no files, no documents), as user actions with their replies."""
-    path, doc = transcript()
+def case_script(lang: str = "zh") -> tuple[Action, ...]:
+    """The denied-charge autopilot case (no files, no documents), as user actions with their replies;
+    `lang="en"`: the English lost-terminal case."""
+    path, doc = transcript(lang)
     with tempfile.TemporaryDirectory() as tmp:
         database = Database(f"sqlite:///{tmp}/script.sqlite3")
         database.migrate()
-        chat = _RecordingChat(Assistant(database, tz=TZ), LocalUser(1, "zh-hans", "测试"), tz=TZ, now=NOW)
+        chat = _RecordingChat(Assistant(database, tz=TZ), LocalUser(1, *USERS[lang]), tz=TZ, now=NOW)
         recorder = Recorder(Path(tmp) / "out")
         try:
             Player(chat, recorder, path.parent).play_autopilot(doc["autopilot"], None)

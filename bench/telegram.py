@@ -29,7 +29,7 @@ from bot.storage import Database
 from bot.transports import common
 from bot.transports.ratelimit import InProcessLimiter
 from conversations.events import Choice
-from tests.telegram.fake_bot_api import FakeBotAPI
+from testkit.fake_bot_api import FakeBotAPI
 
 TZ = ZoneInfo("Asia/Shanghai")
 USER = 4242
@@ -53,7 +53,7 @@ class NullApi:
     async def edit_text(self, chat_id, message_id, html_text, rows) -> None:
         return None
 
-    async def answer_callback(self, callback_id) -> None:
+    async def answer_callback(self, callback_id, text=None) -> None:
         return None
 
     async def send_document(self, chat_id, name, data, mime) -> None:

@@ -38,6 +38,7 @@ settings (environment variables, or a .env file in the working directory):
   MERCHANT_TZ          merchants' time zone (default Asia/Shanghai)
   RETENTION_DAYS       days a closed case is kept (default 365)
   MAX_FILE_MB          largest file a merchant may send (default 20)
+  OCR                  on (default: slip photos are read; the model loads at start) or off
   BOT_CHANNEL          telegram (default) or wecom_kf; wecom_kf needs the five WECOM_ settings:
   WECOM_CORP_ID        企业ID; WECOM_SECRET the 微信客服 Secret; WECOM_KF_ID the account (open_kfid, wk…)
   WECOM_TOKEN          the callback Token; WECOM_AES_KEY its EncodingAESKey (43 characters)

@@ -14,6 +14,7 @@ from sqlmodel import Session as Db
 from bot.reminders import Reminder
 from bot.storage import Database, inbox, wecom
 from bot.storage.models import CaseRow, EvidenceBlob, EvidenceFile, ProcessedUpdate, UserRow
+from conversations.cards import mask_card_numbers, mask_everywhere
 from conversations.review import export
 
 
@@ -30,13 +31,14 @@ def export_zip(db: Db, user_id: int, tz: ZoneInfo) -> bytes:
             "saved_merchant_details": user.profile if user else None,
             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        zf.writestr("account.json", json.dumps(account, ensure_ascii=False, indent=2))
+        zf.writestr("account.json", json.dumps(mask_everywhere(account), ensure_ascii=False, indent=2))
         cases = db.execute(
             select(CaseRow).where(CaseRow.user_id == user_id).order_by(CaseRow.created_at)
         ).scalars()
         for row in cases:
             zf.writestr(
-                f"cases/{row.id}/case.json", json.dumps(export(row.data, tz), ensure_ascii=False, indent=2)
+                f"cases/{row.id}/case.json",
+                json.dumps(mask_everywhere(export(row.data, tz)), ensure_ascii=False, indent=2),
             )
         files = db.execute(select(EvidenceFile).where(EvidenceFile.user_id == user_id)).scalars()
         seen: set[str] = set()
@@ -46,7 +48,8 @@ def export_zip(db: Db, user_id: int, tz: ZoneInfo) -> bytes:
             seen.add(item.sha256)
             blob = db.get(EvidenceBlob, item.sha256)
             if blob is not None:
-                zf.writestr(f"files/{item.sha256[:12]}-{item.name}", bytes(blob.data))
+                name = mask_card_numbers(item.name)[0]  # masked when stored; again for rows older than that
+                zf.writestr(f"files/{item.sha256[:12]}-{name}", bytes(blob.data))
     return buf.getvalue()
 
 

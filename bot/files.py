@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import filetype
 
 from conversations.cards import mask_card_numbers
+from conversations.chars import fit
 from conversations.i18n import N_
 
 ACCEPTED = {
@@ -56,7 +57,7 @@ def sniff(data: bytes) -> str | None:
 def safe_name(name: str | None, mime: str) -> str:
     """A display name without path parts, control characters or card numbers, with a fitting extension."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip() or "file"
+    base = fit(re.sub(r"[\x00-\x1f\x7f]", "", base)).strip() or "file"
     base = mask_card_numbers(base)[0][:120]
     ext = ACCEPTED.get(mime, "")
     stem, dot, old_ext = base.rpartition(".")

@@ -16,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 
 from conversations.cards import mask_card_numbers
+from conversations.chars import fit
 
 _TOKEN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -23,9 +24,28 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-
 _SALT = os.environ.get("LOG_SALT", "pos-dispute-assistant")
 
 
+# Escapes in a repr() or a JSON body a library logs ('６２２５\\u3000８８１２'): their digits would
+# split a card number's groups, so they are read as the characters they stand for before masking.
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2})")
+
+
+def _char(match: re.Match[str]) -> str:
+    code = int(match.group()[2:], 16)
+    return chr(code) if code < 0x110000 else ""
+
+
+def _unescaped(text: str) -> str:
+    if "\\" not in text:
+        return text
+    text = _ESCAPE.sub(
+        _char, text
+    )  # an escaped surrogate pair (an emoji in JSON) becomes one character again
+    return fit(text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"))
+
+
 def redact(text: str) -> str:
     text = _TOKEN.sub("[bot-token]", text)
-    text = mask_card_numbers(text)[0]
+    text = mask_card_numbers(_unescaped(text))[0]
     text = _PHONE.sub(r"\1****\3", text)
     return _EMAIL.sub(r"\1***@\2", text)
 

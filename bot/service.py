@@ -41,6 +41,7 @@ class Outgoing:
     item: int | None = None
     file: OutFile | None = None
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
+    lang: str | None = None  # the language the text is in (the runtime's own buttons follow it)
     case_id: str | None = None  # the case a rendered document belongs to (the console files it by case)
 
 
@@ -64,9 +65,11 @@ class Assistant:
         max_file_bytes: int = files.TELEGRAM_DOWNLOAD_LIMIT,
         retention_days: int = 365,
         channel: str = "telegram",
+        ocr: bool = True,
     ):
         self.retention_days = retention_days
         self.channel = channel
+        self.ocr = ocr  # OCR=off: photos are kept as evidence, their numbers typed
         self.db = db
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.max_file_bytes = max_file_bytes
@@ -108,7 +111,7 @@ class Assistant:
     def _read_photo(self, event: Incoming) -> Incoming:
         """Read a photo or PDF (a slip, a bank notice) before the transaction (about a second), when the
         case wants it."""
-        if event.kind != "file" or event.file is None:
+        if not self.ocr or event.kind != "file" or event.file is None:
             return event
         if not (event.file.mime.startswith("image/") or event.file.mime == "application/pdf"):
             return event
@@ -159,6 +162,9 @@ class Assistant:
         if event.chat_type != "private":  # nothing from a group is stored
             reply = group_chat_reply(event)
             return [Outgoing(text=reply.text)]
+        if event.chat_id is not None and event.chat_id != event.user_id:  # the runtimes refuse it first
+            log.warning("update %s refused: sent into a private chat by another user", event.update_id)
+            return []
         event = self._read_photo(event)
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -202,7 +208,9 @@ class Assistant:
         messages: list[Outgoing] = []
         for reply in outcome.replies:
             messages.append(
-                Outgoing(text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item)
+                Outgoing(
+                    text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item, lang=reply.lang
+                )
             )
             if reply.action == "export" and archive is not None:
                 stamp = event.now.strftime("%Y%m%d")

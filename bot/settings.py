@@ -48,6 +48,8 @@ class Settings:
     max_file_mb: int
     log_level: str
     redis_url: str | None = None  # the outgoing rate limit shared by every worker; unset: counted per process
+    ocr: bool = True  # read slip photos (the model is loaded at start-up, in the background)
+    public_url: str | None = None  # where Telegram's clients reach this server: the case page (Mini App)
     channel: str = "telegram"  # "telegram" | "wecom_kf" (BOT_CHANNEL)
     wecom: WeComSettings | None = None
 
@@ -114,6 +116,12 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
     redis_url = (env.get("REDIS_URL") or "").strip() or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    ocr = (env.get("OCR") or "on").strip().lower()
+    if ocr not in ("on", "off"):
+        raise SettingsError(f"OCR must be 'on' or 'off', got {ocr!r}")
+    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/") or None
+    if public_url and not public_url.startswith("https://") and not public_url.startswith("http://127."):
+        raise SettingsError("PUBLIC_URL must be an https:// address Telegram's apps can open (the case page)")
     tz_name = env.get("MERCHANT_TZ") or "Asia/Shanghai"
     try:
         timezone = ZoneInfo(tz_name)
@@ -140,6 +148,8 @@ def load(env: dict | None = None, *, dotenv: bool = True) -> Settings:
         max_file_mb=_int(env, "MAX_FILE_MB", 20, 1, 2000),
         log_level=log_level,
         redis_url=redis_url,
+        ocr=ocr == "on",
+        public_url=public_url,
         channel=channel,
         wecom=wecom,
     )

@@ -26,6 +26,7 @@ from conversations.answers import (
     typed,
 )
 from conversations.cards import mask_card_numbers
+from conversations.chars import fit, fit_everywhere
 from conversations.commands import (
     ask_delete,
     list_cases,
@@ -66,6 +67,10 @@ UNSUPPORTED = {
 }
 
 
+ALREADY_PRESSED = N_("⏳ Already on its way: you pressed this button before.")
+PRESSES_KEPT = 30  # the last button presses (message, button) remembered per case
+
+
 @dataclass
 class Outcome:
     session: Session
@@ -80,7 +85,13 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     turn = Turn(session.clone(), event, ctx)
     if turn.session.lang not in LANGUAGES:
         turn.session.lang = language_from_code(event.language_code)
-    event = turn.event = _mask_cards(turn, event)
+    event = turn.event = _mask_cards(turn, _fit(event))
+    press = (
+        [event.message_id, event.choice] if event.kind == "choice" and event.message_id is not None else None
+    )
+    if press is not None and press in turn.session.conv.get("pressed", []):
+        turn.say(turn.t(ALREADY_PRESSED))  # a double tap: its work is running or done; nothing else
+        return Outcome(turn.session, turn.replies, changed=False)
     # a button's word typed instead of pressing it (完成, skip, 保持不变, 全部), read before anything moves on
     word = control(event.text, offered_controls(turn)) if event.kind == "text" else None
     if not (event.kind == "choice" and event.choice.startswith("ocr:")) and not (word or "").startswith(
@@ -106,6 +117,9 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
         prompt(turn)
     if turn.session.case is not None:
         turn.session.case["updated_at"] = ctx.now.isoformat(timespec="seconds")
+    if press is not None:  # kept with the case's cursor, so that another worker or a restart knows it too
+        recent = [p for p in turn.session.conv.get("pressed", []) if p != press][-(PRESSES_KEPT - 1) :]
+        turn.session.conv["pressed"] = [*recent, press]
     return Outcome(turn.session, turn.replies, profile=turn.profile, switched_from=turn.switched_from)
 
 
@@ -122,12 +136,32 @@ def group_chat_reply(event: Incoming) -> Reply:
     return Reply(text, lang=lang)
 
 
+def _fit(event: Incoming) -> Incoming:
+    """Characters no message or document can hold (lone surrogates, U+FFFE...) are dropped on arrival."""
+    changes: dict = {}
+    for name in ("text", "args", "first_name"):
+        value = getattr(event, name)
+        if value and fit(value) != value:
+            changes[name] = fit(value)
+    if event.file is not None:
+        name, caption = fit(event.file.name), event.file.caption and (fit(event.file.caption) or None)
+        if (name, caption) != (event.file.name, event.file.caption):
+            changes["file"] = dataclasses.replace(event.file, name=name or "file", caption=caption)
+    if event.reading and fit_everywhere(event.reading) != event.reading:
+        changes["reading"] = fit_everywhere(event.reading)
+    return dataclasses.replace(event, **changes) if changes else event
+
+
 def _mask_cards(turn: Turn, event: Incoming) -> Incoming:
     """A full card number is masked before anything else sees it, and the user is told."""
     masked, count = mask_card_numbers(event.text)
     caption, caption_count = (None, 0)
     if event.file and event.file.caption:
         caption, caption_count = mask_card_numbers(event.file.caption)
+    if event.reading and event.reading.get("fields"):  # what OCR read (a name, a note) is text too
+        fields = {k: mask_card_numbers(v)[0] for k, v in event.reading["fields"].items()}
+        if fields != event.reading["fields"]:
+            event = dataclasses.replace(event, reading={**event.reading, "fields": fields})
     if not count and not caption_count:
         return event
     turn.note(

@@ -43,6 +43,7 @@ class Incoming:
     update_id: int | None = None
     chat_id: int | None = None
     chat_type: str = "private"  # "private" | "group" | "supergroup" | "channel"
+    message_id: int | None = None  # for a button press: the message that carried the button
 
     @staticmethod
     def from_text(text: str, **kw) -> Incoming:

@@ -77,6 +77,35 @@ def _no_caption(case: dict, item: dict | None) -> bool:
     return not (item or {}).get("caption")
 
 
+def _english(case: dict, item: dict | None = None) -> bool:
+    """An English-speaking merchant: Chinese letters need the Chinese name and descriptions too."""
+    return case.get("language") == "en"
+
+
+def _english_and(group_name: str, name: str) -> Condition:
+    def condition(case: dict, item: dict | None) -> bool:
+        source = item if item is not None else (case.get(group_name) or {})
+        return _english(case) and bool(source.get(name))
+
+    return condition
+
+
+def _individual_business(case: dict, item: dict | None = None) -> bool:
+    return (case.get("merchant") or {}).get("entity_type") == "individual_business"
+
+
+def _not_lost(case: dict, item: dict | None = None) -> bool:
+    return case.get("scenario") != "lost_terminal"
+
+
+def _chargeback(case: dict, item: dict | None = None) -> bool:
+    return (case.get("dispute") or {}).get("stage") in ("chargeback", "arbitration")
+
+
+def _acquirer_involved(case: dict, item: dict | None = None) -> bool:
+    return has_bank_notice(case) or bool((case.get("incident") or {}).get("reported_to_acquirer"))
+
+
 SCENARIOS = (
     ("lost_terminal", N_("My POS terminal was lost or stolen")),
     ("denied_charge", N_("A customer denies a card payment")),
@@ -143,6 +172,52 @@ POS_TYPE_WORDS = {
     "smart": ("智能", "智能pos", "安卓pos", "smart", "android pos"),
 }
 HOW = (("lost", N_("Lost")), ("stolen", N_("Stolen")), ("unknown", N_("Not sure")))
+ENTITY_TYPES = (
+    ("individual_business", N_("Individual business (个体工商户)")),
+    ("company", N_("Company (公司/企业)")),
+    ("individual", N_("No business licence")),
+)
+ENTRY_MODES = (
+    ("chip", N_("Chip inserted (插卡)")),
+    ("contactless", N_("Tapped (挥卡/闪付)")),
+    ("swipe", N_("Swiped (刷卡)")),
+    ("fallback", N_("Chip failed, then swiped (降级)")),
+    ("manual", N_("Card number typed in")),
+    ("unknown", N_("Not sure")),
+)
+SUPPLIES = (
+    ("goods", N_("Goods")),
+    ("service", N_("A service (meal, treatment, repair…)")),
+    ("prepaid", N_("A prepaid card, package or membership")),
+)
+DELIVERED = (
+    ("yes", N_("Yes, fully")),
+    ("partly", N_("Partly")),
+    ("no", N_("Not yet")),
+)
+ENTITY_WORDS = {
+    "individual_business": ("个体", "个体户", "个体工商户", "individual business", "sole trader"),
+    "company": ("公司", "企业", "有限公司", "company", "ltd", "limited company"),
+    "individual": ("没有执照", "没执照", "个人", "no licence", "no license", "private person"),
+}  # fmt: skip
+ENTRY_WORDS = {
+    "chip": ("插卡", "芯片", "ic卡", "/c", "chip", "inserted"),
+    "contactless": ("挥卡", "闪付", "拍卡", "非接", "tap", "tapped", "contactless", "nfc"),
+    "swipe": ("刷卡", "磁条", "/s", "swipe", "swiped", "magstripe"),
+    "fallback": ("降级", "芯片降级", "fallback"),
+    "manual": ("手输", "手工输入", "输卡号", "manual", "keyed", "typed in"),
+    "unknown": ("不知道", "不清楚", "not sure", "unknown"),
+}  # fmt: skip
+SUPPLY_WORDS = {
+    "goods": ("商品", "货", "东西", "买东西", "goods", "products", "items"),
+    "service": ("服务", "吃饭", "餐饮", "维修", "理发", "美容", "按摩", "service", "meal", "repair", "treatment"),
+    "prepaid": ("预付", "充值", "办卡", "会员卡", "套餐", "次卡", "prepaid", "package", "membership", "top-up"),
+}  # fmt: skip
+DELIVERED_WORDS = {
+    "yes": ("全部", "都给了", "已提供", "做完了", "吃完了", "fully", "all", "done", "yes"),
+    "partly": ("部分", "一部分", "没做完", "part", "partly", "some"),
+    "no": ("还没", "没有提供", "没给", "not yet", "no", "none"),
+}  # fmt: skip
 HOW_WORDS = {
     "lost": ("丢了", "丢失", "遗失", "掉了", "弄丢", "丢在", "落在", "忘在", "找不到", "misplaced", "lost it", "left it"),
     "stolen": ("被偷", "偷了", "偷走", "人偷", "被盗", "被抢", "抢了", "stolen", "theft", "robbed", "took it", "thief"),
@@ -242,6 +317,8 @@ EVIDENCE_KINDS = (
     ("delivery", N_("Delivery proof")),
     ("witness", N_("Witness statement")),
     ("police_receipt", N_("Police report receipt")),
+    ("booking", N_("Booking, membership or order")),
+    ("dispute_notice", N_("The acquirer's notice")),
     ("other", N_("Other")),
 )
 EVIDENCE_WORDS = {
@@ -287,6 +364,17 @@ MERCHANT = Group(
             help=N_(
                 "It is printed at the top of every slip (商户名称 / MERCHANT NAME) and in your provider's app."
             ),
+        ),
+        Step(
+            "merchant.name_zh",
+            N_(
+                "Your shop's name in Chinese, as on the business licence? Letters to Chinese banks "
+                "and courts use it. /skip if it has none."
+            ),
+            Text(max_len=100),
+            N_("Name in Chinese"),
+            optional=True,
+            when=_english,
         ),
         Step(
             "merchant.merchant_no",
@@ -362,6 +450,21 @@ MERCHANT = Group(
             N_("Credit code"),
             optional=True,
         ),
+        Step(
+            "merchant.entity_type",
+            N_("Is your shop registered as an individual business (个体工商户) or a company?"),
+            Choice(ENTITY_TYPES, words=ENTITY_WORDS),
+            N_("Registered as"),
+            optional=True,
+        ),
+        Step(
+            "merchant.operator_name",
+            N_("The operator's name (经营者) on the business licence?"),
+            Text(max_len=50),
+            N_("Operator"),
+            optional=True,
+            when=_individual_business,
+        ),
     ),
 )
 
@@ -384,6 +487,14 @@ INCIDENT = Group(
         ),
         Step("incident.place", N_("Where was it lost?"), Text(max_len=200), N_("Place"), optional=True),
         Step(
+            "incident.place_zh",
+            N_("The same place in Chinese, for the police and the acquirer?"),
+            Text(max_len=200),
+            N_("Place in Chinese"),
+            optional=True,
+            when=_english_and("incident", "place"),
+        ),
+        Step(
             "incident.how", N_("Was it lost or stolen?"), Choice(HOW, words=HOW_WORDS), N_("Lost or stolen")
         ),
         Step(
@@ -397,6 +508,16 @@ INCIDENT = Group(
             N_("The provider's ticket number for the report?"),
             Reference(),
             N_("Provider ticket"),
+            optional=True,
+            when=_incident("reported_to_acquirer"),
+        ),
+        Step(
+            "incident.frozen_at",
+            N_(
+                "When did you report it and ask for the freeze? (charges after that are the provider's to explain)"
+            ),
+            DateTime(after="incident.lost_at"),
+            N_("Freeze reported"),
             optional=True,
             when=_incident("reported_to_acquirer"),
         ),
@@ -509,10 +630,48 @@ TXN = Group(
             optional=True,
         ),
         Step(
+            "txn.goods_zh",
+            N_("The same in Chinese, for the Chinese letters?"),
+            Text(max_len=300),
+            N_("Goods in Chinese"),
+            optional=True,
+            when=_english_and("txn", "goods"),
+        ),
+        Step(
+            "txn.supply",
+            N_("Was the payment for goods, a service, or a prepaid package?"),
+            Choice(SUPPLIES, words=SUPPLY_WORDS),
+            N_("Paid for"),
+            optional=True,
+            when=_not_lost,
+        ),
+        Step(
+            "txn.delivered",
+            N_("Were the goods or the service fully provided?"),
+            Choice(DELIVERED, words=DELIVERED_WORDS),
+            N_("Provided"),
+            optional=True,
+            when=_not_lost,
+        ),
+        Step(
             "txn.signed",
             N_("Does the slip carry the cardholder's signature (paper or electronic)?"),
             YesNo(),
             N_("Signed"),
+            optional=True,
+        ),
+        Step(
+            "txn.entry_mode",
+            N_("How was the card read? The slip prints it beside the card number (/C chip, /S swipe…)."),
+            Choice(ENTRY_MODES, words=ENTRY_WORDS),
+            N_("Card read by"),
+            optional=True,
+        ),
+        Step(
+            "txn.pin_verified",
+            N_("Did the cardholder enter the PIN (凭密)?"),
+            YesNo(),
+            N_("PIN entered"),
             optional=True,
         ),
     ),
@@ -540,6 +699,14 @@ CUSTOMER = Group(
             optional=True,
         ),
         Step(
+            "customer.address",
+            N_("An address where a letter would reach them (home or delivery address), if you know it?"),
+            Text(max_len=200),
+            N_("Address"),
+            optional=True,
+            when=_not_lost,
+        ),
+        Step(
             "customer.claim",
             N_("What does the customer (cardholder) claim?"),
             Choice(CLAIMS, words=CLAIM_WORDS),
@@ -551,6 +718,14 @@ CUSTOMER = Group(
             Text(max_len=2000),
             N_("Statement"),
             optional=True,
+        ),
+        Step(
+            "customer.statement_zh",
+            N_("The same in Chinese, for the Chinese letters?"),
+            Text(max_len=2000),
+            N_("Statement in Chinese"),
+            optional=True,
+            when=_english_and("customer", "statement"),
         ),
         Step(
             "customer.channel",
@@ -596,6 +771,41 @@ DISPUTE = Group(
             N_("Case number"),
             optional=True,
             when=has_bank_notice,
+        ),
+        Step(
+            "dispute.reason_code",
+            N_("The reason code or reason the notice gives (e.g. 4837 非持卡人本人交易)?"),
+            Text(max_len=200),
+            N_("Reason"),
+            optional=True,
+            when=has_bank_notice,
+        ),
+        Step(
+            "dispute.debited",
+            N_("Has the disputed amount already been taken from your settlement (已扣款)?"),
+            YesNo(),
+            N_("Already debited"),
+            optional=True,
+            when=_chargeback,
+        ),
+        Step(
+            "dispute.acquirer_problem",
+            N_(
+                "Did the acquirer handle anything wrongly (no written notice, no answer, money taken "
+                "without explanation…)? Say what, or /skip."
+            ),
+            Text(max_len=1000),
+            N_("Acquirer's handling"),
+            optional=True,
+            when=_acquirer_involved,
+        ),
+        Step(
+            "dispute.acquirer_problem_zh",
+            N_("The same in Chinese, for the report to the People's Bank?"),
+            Text(max_len=1000),
+            N_("In Chinese"),
+            optional=True,
+            when=_english_and("dispute", "acquirer_problem"),
         ),
     ),
 )

@@ -213,7 +213,7 @@ class _Bits:
 
 _PM_WORDS = ("下午", "晚上", "晚间", "傍晚", "夜里", "夜间", "深夜", "晚", "夜", "pm", "afternoon", "evening", "tonight", "night")  # fmt: skip
 _AM_WORDS = ("凌晨", "清晨", "早上", "早晨", "上午", "早", "am", "morning")
-_NOON_WORDS = ("中午", "午间", "noon", "midday")
+_NOON_WORDS = ("中午", "午间", "noon", "midday", "lunch", "lunchtime")
 _MIDNIGHT_WORDS = ("半夜",)
 
 
@@ -292,7 +292,7 @@ _EN_PAST = re.compile(
     r"\b(?P<k>half|quarter)\s+(?P<w>past|after|to)\s+(?P<h>\d{1,2})\b(?:\s*(?P<p>a\.m\.|p\.m\.|am|pm)\b)?"
 )
 _EN_PERIOD = re.compile(
-    r"\b(?:in the\s+|this\s+|at\s+)?(?P<w>morning|afternoon|evening|night|noon|midday|midnight|tonight)\b"
+    r"\b(?:in the\s+|this\s+|at\s+)?(?P<w>morning|afternoon|evening|night|noon|midday|midnight|tonight|lunchtime|lunch)\b"
 )
 
 
@@ -402,7 +402,8 @@ _FILLERS = re.compile(
     r"截止日期|截止到|截止|截至|最迟|最晚|须在|需在|要在|请于|请在|之前回复|前回复|前答复|前提交|"
     r"回复|答复|提交|发生在|发生|是在|是|在|于|日期|时间|"
     r"\b(?:about|around|approx\.?|approximately|roughly|circa|ca\.|maybe|probably|i think|i guess|"
-    r"it was|was|on|by|before|no later than|not later than|until|till|til|due|deadline|reply|the date is|"
+    r"it was|was|is|on or before|on|by|before|no later than|not later than|until|till|til|due|deadline|reply|"
+    r"the date is|"
     r"date|happened|sometime|some time|at about|at around|of|the)\b"
 )
 _ZH_RANGE = re.compile(r"(?<=[号日\d])\s*(?:至|到|~|～|—|–|-)\s*(?=\d{1,4}\s*[年月号日])|(?:至|到|~|～|—|–)")
@@ -477,10 +478,14 @@ _EN_MONTH_END = re.compile(
     rf"\b(?:the\s+)?(?:end|last\s+day)\s+(?:of\s+)?(?:the\s+|this\s+)?(?:(?P<w>next|last)\s+month|month|(?P<mon>{_MONTH_RE}))\b|\beom\b"
 )
 _ZH_WITHIN = re.compile(
-    r"^(?:收到(?:通知)?后|通知后|之后)?\s*(?P<n>\d+)\s*个?\s*(?P<u>工作日|天|日)\s*(?:之内|以内|内)$"
+    r"^(?:收到(?:通知)?后|通知后|之后)?\s*(?P<n>\d+)\s*个?\s*(?P<u>工作日|天|日|周|星期|礼拜)\s*(?:之内|以内|内)$"
 )
+_ZH_WITHIN_WEEK = re.compile(
+    r"^(?:本|这个?)(?P<u>周|星期|礼拜|月)\s*(?:之内|以内|内)$"
+)  # 本周内: by its Sunday
 _EN_WITHIN = re.compile(
-    rf"^(?:within|in the next|inside)\s+(?P<n>\d+|{_NUMBER_RE})\s+(?P<u>business\s+|working\s+)?days?$"
+    rf"(?:^|\s)(?:within|in the next|inside)\s+(?P<n>\d+|{_NUMBER_RE})\s+(?P<u>business\s+|working\s+|weeks?)?"
+    r"(?:days?)?$"
 )
 _EN_DAY_ALONE = re.compile(r"^(?P<d>\d{1,2})$")
 _EN_REL_MONTH = re.compile(r"\b(?P<w>last|this|next)\s+month\b")
@@ -827,14 +832,21 @@ def _reading(bits: _Bits, now: datetime, prefer: str, since: date) -> Parsed | I
 
 def _within(s: str, since: date) -> date | None:
     """`7个工作日内`, `三天内`, `within 10 days`: counted from the notice (or today), working days without weekends."""
-    m = _ZH_WITHIN.match(s) or _EN_WITHIN.match(s)
+    if week := _ZH_WITHIN_WEEK.match(s):
+        if week["u"] == "月":
+            return since.replace(day=calendar.monthrange(since.year, since.month)[1])
+        return since + timedelta(days=6 - since.weekday())
+    m = _ZH_WITHIN.match(s) or _EN_WITHIN.search(s)
     if not m:
         return None
     raw = m["n"]
     n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
+    unit = (m["u"] or "").strip()
+    if unit in ("周", "星期", "礼拜") or unit.startswith("week"):
+        n, unit = n * 7, ""
     if not 0 < n <= 366:
         return None
-    if not (m["u"] or "").strip() or m["u"] in ("天", "日"):
+    if not unit or unit in ("天", "日"):
         return since + timedelta(days=n)
     day = since
     while n:
@@ -928,6 +940,12 @@ def read(
     taken = _take_time(s, bits, cjk)
     if isinstance(taken, Impossible):
         return taken
+    dated_day = bits.day_shift is not None or bits.weekday is not None or bits.period
+    dot_time = re.search(r"(?<![\d/.:-])\b(\d{1,2})\.([0-5]\d)\b(?![\d/.:-])", taken) if dated_day else None
+    if not cjk and bits.hour is None and dot_time:  # yesterday 7.30: a time, not 30 July
+        bits.hour, bits.minute = int(dot_time[1]), int(dot_time[2])
+        bits.hour_ambiguous = 1 <= bits.hour <= 11
+        taken = _cut(taken, dot_time)
     if (
         not cjk
         and not bits.ordinal
@@ -943,8 +961,8 @@ def read(
     dated = _take_date(taken, bits, cjk, lang, now_local)
     if isinstance(dated, Impossible):
         return dated
-    rest = re.sub(r"\b(?:at|in|on|of|and|day|the|am|pm|this|ish)\b", " ", dated or "")
-    rest = re.sub(r"[\s,.:/\-~周星期礼拜号日的了]+", "", rest)
+    rest = re.sub(r"\b(?:at|in|on|of|and|day|the|am|pm|this|ish|time)\b", " ", dated or "")
+    rest = re.sub(r"[\s,.:/\-~周星期礼拜号日的了前之以]+", "", rest)
     if rest:
         return _fallback(text, now_local, prefer, cjk)  # something we do not know how to read is left
     found = _reading(bits, now_local, prefer, since)

@@ -14,7 +14,10 @@ __all__ = ["esc", "export", "show", "summary"]
 OUTPUT_TITLES = {
     "checklist": N_("Checklist for this case"),
     "customer": N_("Message to the customer"),
+    "confirmation": N_("Cardholder's confirmation to sign"),
+    "settlement": N_("Settlement note"),
     "acquirer": N_("Letter to the acquirer"),
+    "no_contest": N_("No-contest statement (thief's charges)"),
     "unionpay": N_("Report to UnionPay"),
     "pboc": N_("Report to the People's Bank of China"),
     "police": N_("Police report"),

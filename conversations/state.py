@@ -15,7 +15,8 @@ class Session:
 
     conv keys: mode ("form" | "review" | "done" | "edit_list" | "idle"), answered (slot keys in the
     order they were answered: "merchant.name", "txn.0.amount", "txn.done"), editing (a group id),
-    edit_list (a repeating group's id), profile_offer (saved merchant details offered for reuse).
+    edit_list (a repeating group's id), profile_offer (saved merchant details offered for reuse),
+    pressed (the last [message id, button] presses, so that a double tap does its work once).
     """
 
     lang: str

@@ -233,6 +233,13 @@ def card_masked(value: str) -> Result:
             )
     if m := _MASKED.match(s):
         return Valid(f"{m.group(1)}{'*' * 6 if m.group(1) else '****'}{m.group(2)}")
+    # grouped with other separators ("6217/00**/****/***0/122", "6225，88**…", "6225_8812_…"): the same
+    # number once punctuation, symbols and spaces other than the masking characters are dropped
+    bare = "".join(
+        ch for ch in s if ch.isdigit() or ch in "*xX•●#" or unicodedata.category(ch)[0] not in "PSZC"
+    )
+    if bare != s and (bare.isdigit() or _MASKED.match(bare)):
+        return card_masked(bare)
     return Invalid(
         N_("Send the card number as printed on the slip, e.g. 622588******1234, or just the last 4 digits.")
     )

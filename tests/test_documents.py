@@ -16,6 +16,7 @@ from tests.documents_support import ALLOWED_TAGS, NOW, load, rendered, squash, t
 
 ZH = "denied-charge-zh"
 EN = "lost-terminal-en"
+SERVICE = "chargeback-debited-service-zh"
 
 
 def applicable(name: str) -> list[str]:
@@ -69,8 +70,10 @@ def test_acquirer_reply_holds_the_transaction_and_the_evidence():
         "slip-004518.jpg",
         "cctv-1829.jpg",
         "陈静",
-        "不构成法律意见",
+        "拉卡拉支付股份有限公司",
     )
+    for text in found.values():  # the acquirer gets the letter, not our notice to the merchant
+        assert "不构成法律意见" not in text and "POS 纠纷助手" not in text
 
 
 def test_checklist_dates_are_computed_from_the_case():
@@ -82,12 +85,16 @@ def test_checklist_dates_are_computed_from_the_case():
         "2028年11月28日",  # 3 years from the notice (Civil Code art. 188)
         "2027年11月22日",  # slips: at least 2 years
         "2028年11月22日",  # suggested 3 years
-        "支付令",
-        "小额诉讼",
-        "¥50.00",  # court fee estimate, first band
-        "¥25.00",
-        "估算",
+        "251122183045",  # the disputed transactions are listed
     )
+    flat = squash("".join(found.values()))
+    assert squash("还不欠您钱") in flat  # a retrieval, nothing debited: no demand, no court routes
+    assert "支付令" not in flat
+
+
+def test_checklist_court_routes_for_a_debited_chargeback():
+    found = texts(SERVICE, "checklist")
+    assert_in_all(found, "支付令", "小额诉讼", "都不适合", "¥50.00", "¥25.00", "估算", "杭州市西湖区人民法院")
 
 
 def test_checklist_never_assumes_a_reply_by_date():
@@ -121,30 +128,38 @@ def squash_text(file) -> str:
 
 
 def test_lawyer_letter_and_complaint_name_the_parties_and_the_law():
+    letter = texts(SERVICE, "lawyer_letter")
     assert_in_all(
-        texts(ZH, "lawyer_letter"),
+        letter,
         "律师函",
-        "李先生",
+        "李建华",
+        "湖墅南路 50 号",
         "杭州西湖小吃店",
-        "¥1,288.00",
+        "人民币1,288.00元",
         "壹仟贰佰捌拾捌元整",
         "第五百七十九条",
-        "须由执业律师审阅",
+        "账号",
+        "特此函告",
     )
     assert_in_all(
-        texts(ZH, "complaint"),
+        texts(SERVICE, "complaint"),
         "民事起诉状（要素式）",
-        "买卖合同纠纷",
+        "服务合同纠纷",
         "原告",
         "被告",
-        "李先生",
+        "李建华",
         "诉讼请求",
         "251122183045",
         "第二十四条",
         "证据清单",
         "此致",
-        "不构成法律意见",
+        "杭州市西湖区人民法院",
     )
+    for found in (letter, texts(SERVICE, "complaint")):
+        for text in found.values():
+            assert "不构成法律意见" not in text and "POS 纠纷助手" not in text and "D4MD8B1T" not in text
+    chat = "".join(rendered(SERVICE, "lawyer_letter").chat_html)
+    assert "须由执业律师审阅" in chat and "不构成法律意见" in chat  # the notice stays with the merchant
 
 
 def test_evidence_list_gives_source_purpose_and_sha256():
@@ -155,7 +170,27 @@ def test_evidence_list_gives_source_purpose_and_sha256():
 
 
 def test_pboc_is_a_report_on_the_acquirer_not_a_consumer_complaint():
-    assert_in_all(texts(ZH, "pboc"), "情况反映", "不是金融消费者投诉", "拉卡拉", "LKL-2025-88231")
+    case = load(SERVICE)
+    case["dispute"]["acquirer_problem"] = "扣款前没有任何书面通知"
+    result = render_output(case, "pboc", now=NOW)
+    text = squash(file_text_of(result, "pboc.zh.pdf"))
+    for needle in (
+        "情况反映",
+        "不是金融消费者投诉",
+        "拉卡拉支付股份有限公司",
+        "LKL-CB-2025-0420",
+        "中国人民银行杭州市分行",
+        "“扣款前没有任何书面通知”",
+    ):
+        assert squash(needle) in text, needle
+    assert "支行" not in text
+
+
+def file_text_of(result, name: str) -> str:
+    from tests.documents_support import file_text
+
+    found = next(f for f in result.files if f.name == name)
+    return file_text(found.name, found.data)
 
 
 def test_stolen_terminal_papers():
@@ -226,12 +261,20 @@ def test_docx_sets_the_east_asian_font_a4_and_page_numbers():
             assert abs(section.page_width.cm - 21.0) < 0.05 and abs(section.page_height.cm - 29.7) < 0.05
 
 
-def test_every_letter_ends_with_the_draft_note():
+def test_the_draft_note_stays_with_the_merchant():
+    """The merchant's own papers and every chat message end with the notice; papers for others carry none."""
     for name in (ZH, EN):
         for output_id in applicable(name):
+            chat = squash("".join(rendered(name, output_id).chat_html))[-300:]
+            assert "不构成法律意见" in chat or "notlegaladvice" in chat, output_id
             for file_name, text in texts(name, output_id).items():
-                tail = squash(text)[-200:]
-                assert "不构成法律意见" in tail or "notlegaladvice" in tail, file_name
+                flat = squash(text)
+                if output_id in ("checklist", "prevention"):
+                    assert "不构成法律意见" in flat[-200:] or "notlegaladvice" in flat[-200:], file_name
+                else:
+                    assert "不构成法律意见" not in flat and "notlegaladvice" not in flat, file_name
+                    assert "POS纠纷助手" not in flat and "POSDisputeAssistant" not in flat, file_name
+                    assert load(name)["id"] not in flat, file_name
 
 
 def test_chat_is_telegram_html_in_the_merchants_language():

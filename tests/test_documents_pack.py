@@ -72,10 +72,12 @@ def test_render_all_writes_every_applicable_output(tmp_path):
 
 
 def test_draft_command_line(tmp_path, capsys):
-    case_file = CASES / "denied-charge-zh.json"
+    case_file = CASES / "chargeback-debited-service-zh.json"  # written with the new field ids
     assert main(["draft", str(case_file), "--out", str(tmp_path), "--now", "2025-11-28T10:00:00+08:00"]) == 0
     assert (tmp_path / "complaint.zh.pdf").exists() and (tmp_path / "evidence-pack.zip").exists()
-    assert "not drafted: police" in capsys.readouterr().err
+    assert (tmp_path / "confirmation.zh.pdf").exists() and not (tmp_path / "no_contest.zh.pdf").exists()
+    err = capsys.readouterr().err
+    assert "not drafted: police" in err and "not drafted: no_contest" in err
     assert main([str(case_file), "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
     assert (tmp_path / "en" / "complaint.en.docx").exists() and (
         tmp_path / "en" / "checklist.en.pdf"

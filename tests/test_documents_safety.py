@@ -135,3 +135,19 @@ def test_any_user_text_renders(name, statement, goods, place, lang):
         assert len(chunk) < 4096
         assert {t.lower() for t in re.findall(r"</?([a-zA-Z]+)", chunk)} <= ALLOWED_TAGS
     assert all(f.data for f in result.files)
+
+
+def test_a_case_stored_with_broken_characters_still_gives_every_document():
+    """A case stored before characters were cleaned on arrival (lone surrogates, U+FFFE, controls in any
+    free text, a file name, a caption): every document and the pack are made, without them."""
+    broken = "\ufffe\uffff\ud800\udfff\x00\x0b"
+    case = load("denied-charge-zh")
+    case["merchant"]["name"] = f"西湖{broken}小吃"
+    case["txn"][0]["goods"] = f"套餐{broken}"
+    case["customer"]["statement"] = f"顾客说{broken}不是他"
+    case["evidence"][0]["caption"] = broken
+    case["evidence"][0]["file_name"] = f"cam{broken}.jpg"
+    case["timeline"].append({"at": "2025-11-28", "event": "note", "text": broken})
+    text = everything(case)  # before: python-docx ValueError, UnicodeEncodeError in the PDF and the ZIP
+    assert "西湖小吃" in text and "顾客说不是他" in text
+    assert not any(ch in text for ch in broken)

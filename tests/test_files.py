@@ -79,3 +79,12 @@ def test_heic_is_kept_with_a_notice():
 )
 def test_safe_names(name, expected):
     assert files.safe_name(name, "image/jpeg") == expected
+
+
+def test_a_file_name_with_broken_characters_is_cleaned():
+    from bot.files import safe_name
+
+    assert (
+        safe_name("cam\ud800\ufffe\uffff\x07 ６２２５８８１２３４５６７８９８.jpg", "image/jpeg")
+        == "cam ６２２５８８******７８９８.jpg"
+    )

@@ -32,14 +32,21 @@ def test_every_output_is_planned_once_in_order():
         assert [p.id for p in plan_outputs(load(name))] == list(OUTPUT_IDS)
 
 
-def test_denied_charge_with_named_customer_gets_demand_papers_but_no_police_report():
-    got = plans(load("denied-charge-zh"))
+def test_open_retrieval_asks_the_customer_to_confirm_and_demands_nothing():
+    got = plans(load("denied-charge-zh"))  # 李先生, a retrieval request, nothing debited
     assert {i for i, p in got.items() if p.applies} == {
-        "checklist", "customer", "acquirer", "pboc", "lawyer_letter", "complaint",
-        "evidence_list", "witness", "prevention",
+        "checklist", "customer", "confirmation", "acquirer", "evidence_list", "witness", "prevention",
     }  # fmt: skip
+    assert "Nothing has been taken back" in got["lawyer_letter"].reason
     assert "never lost or stolen" in got["police"].reason
     assert "UnionPay works through your acquirer" in got["unionpay"].reason
+    assert "did anything wrong" in got["pboc"].reason
+
+
+def test_debited_chargeback_against_an_identified_customer_gets_the_demand_papers():
+    got = applying(load("chargeback-debited-service-zh"))
+    assert {"lawyer_letter", "complaint", "customer", "confirmation", "unionpay"} <= got
+    assert not {"police", "no_contest", "settlement", "pboc"} & got
 
 
 def test_stolen_terminal_drafts_nothing_against_the_cardholder():
@@ -50,12 +57,20 @@ def test_stolen_terminal_drafts_nothing_against_the_cardholder():
     assert got["police"].applies and got["acquirer"].applies and got["unionpay"].applies
 
 
-def test_unnamed_customer_means_identify_first():
-    case = load("denied-charge-zh")
-    case["customer"]["name"] = None
-    got = plans(case)
-    assert not got["lawyer_letter"].applies and not got["complaint"].applies
-    assert "identify the customer first" in got["complaint"].reason
+def test_unidentified_customer_means_find_out_first():
+    case = load("chargeback-debited-service-zh")
+    for name, phone, address in (
+        (None, "13700137000", "杭州"),
+        ("李先生", "13700137000", "杭州"),
+        ("Mr. Zhou", "13700137000", "杭州"),
+        ("李建华", None, None),
+    ):
+        case["customer"].update(name=name, phone=phone, address=address)
+        got = plans(case)
+        assert not got["lawyer_letter"].applies and not got["complaint"].applies, name
+        assert "full name" in got["complaint"].reason and "address or phone" in got["complaint"].reason
+    case["customer"].update(name="李建华", phone=None, address="杭州市拱墅区湖墅南路 50 号")
+    assert plans(case)["complaint"].applies
     del case["customer"]["name"]
     assert not plans(case)["lawyer_letter"].applies
 
@@ -78,7 +93,8 @@ def test_sale_made_before_the_loss_can_still_be_asked_about():
     case = load("lost-terminal-en")
     early = dict(case["txn"][0], datetime="2025-11-20T19:00:00+08:00", reference_no="251120190001")
     case["txn"].append(early)
-    case["customer"]["name"] = "Mr Li"
+    case["customer"].update(name="Li Ming", phone="13700137000", claim="not_me")
+    case["dispute"]["debited"] = True
     got = applying(case)
     assert {"customer", "lawyer_letter", "complaint", "police"} <= got
 
@@ -142,6 +158,8 @@ def test_plan_is_total_and_never_demands_from_a_victim(
     got = plans(case)
     assert list(got) == list(OUTPUT_IDS)
     if scenario == "lost_terminal":  # no charge here is provably earlier than the loss
-        assert not any(got[i].applies for i in ("customer", "lawyer_letter", "complaint"))
+        assert not any(got[i].applies for i in ("customer", "confirmation", "lawyer_letter", "complaint"))
+    if got["lawyer_letter"].applies or got["complaint"].applies:  # only for money taken back
+        assert case.get("dispute", {}).get("debited") is True
     if scenario != "lost_terminal":
         assert not got["police"].applies

@@ -79,3 +79,105 @@ async def test_unreachable_redis_limits_in_process_and_loses_nothing() -> None:
         await asyncio.wait_for(limiter.acquire(1), 5)  # counted locally, the message still goes
     finally:
         await limiter.aclose()
+
+
+class HangingRedis:
+    """A TCP front for Redis that can hang: it accepts connections and reads, and never answers (a
+    Redis stuck on a full disk or a dead replica behind a load balancer), or passes everything on."""
+
+    def __init__(self, target: tuple[str, int] = ("127.0.0.1", 6379)) -> None:
+        self.target = target
+        self.hung = True
+        self.requests = 0  # reads received while hung: how often the limiter asked
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}/0"
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        if self.hung:
+            while await reader.read(65536):
+                self.requests += 1
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers.append(up_writer)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for writer in self._writers:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_hung_redis_is_asked_once_then_left_alone_for_a_while(caplog) -> None:
+    """Before: every send waited out the 2-second timeout again (a whole case took 168 s)."""
+    hanging = HangingRedis()
+    clock = Clock()
+    limiter = RedisLimiter(await hanging.start(), timeout=0.2, retry_after=30, clock=clock)
+    caplog.set_level("INFO", "bot.ratelimit")
+    try:
+        await asyncio.wait_for(limiter.acquire(1), 5)  # waits one timeout, then counts here
+        asked = hanging.requests
+        assert asked >= 1 and not limiter.shared
+        for chat_id in range(2, 40):
+            await asyncio.wait_for(limiter.acquire(chat_id), 5)
+        limiter.hold(5, 1.0)
+        assert hanging.requests == asked  # 38 more sends and a flood wait: Redis left alone
+        clock.now += 31  # later: one send tries Redis again; it still hangs, so the wait doubles
+        await asyncio.wait_for(limiter.acquire(41), 5)
+        assert hanging.requests > asked
+        asked = hanging.requests
+        clock.now += 31
+        await asyncio.wait_for(limiter.acquire(42), 5)
+        assert hanging.requests == asked  # 60 s now
+        warnings = [r.getMessage() for r in caplog.records if r.name == "bot.ratelimit"]
+        assert len(warnings) == 1 and "unavailable (TimeoutError)" in warnings[0], warnings  # said once
+    finally:
+        await limiter.aclose()
+        await hanging.stop()
+
+
+@needs_redis
+async def test_redis_is_used_again_when_it_answers_again(caplog) -> None:
+    hanging = HangingRedis()
+    clock = Clock()
+    limiter = RedisLimiter(
+        await hanging.start(),
+        timeout=0.2,
+        retry_after=30,
+        clock=clock,
+        prefix=f"test-limits:{uuid.uuid4().hex}",
+    )
+    caplog.set_level("INFO", "bot.ratelimit")
+    try:
+        await asyncio.wait_for(limiter.acquire(1), 5)
+        assert not limiter.shared
+        hanging.hung = False
+        clock.now += 31
+        await asyncio.wait_for(limiter.acquire(2), 5)
+        assert limiter.shared
+        warnings = [r.getMessage() for r in caplog.records if r.name == "bot.ratelimit"]
+        assert len(warnings) == 2 and "back" in warnings[1], warnings
+    finally:
+        await limiter.aclose()
+        await hanging.stop()

@@ -65,14 +65,25 @@ def test_shared_denied_charge_case_json(tmp_path):
         "issuer": "招商银行",
         "type": "sale",
         "goods": "包厢晚宴 8 人套餐",
+        "goods_zh": None,
+        "supply": None,
+        "delivered": None,
         "signed": True,
+        "entry_mode": None,
+        "pin_verified": None,
     }
     assert case["dispute"] == {
         "stage": "retrieval",
         "notified_at": "2025-11-28",
         "deadline": "2025-12-05",
         "case_no": "LKL-2025-88231",
+        "reason_code": None,
+        "debited": None,
+        "acquirer_problem": None,
+        "acquirer_problem_zh": None,
     }
+    assert {"entity_type", "operator_name", "name_zh"} <= set(case["merchant"])
+    assert "address" in case["customer"]
     assert case["incident"] == {}
     assert [e["event"] for e in case["timeline"]][:1] == ["txn"]
     rows = _replies(tmp_path)

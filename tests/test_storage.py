@@ -152,7 +152,67 @@ def test_console_restart_continues(tmp_path):
 
     first = console("2\n1\nWest Lake Snacks\n")
     assert "West Lake Snacks" in first
-    second = console("/skip\n")
+    second = console("/skip\n/skip\n")
     assert "Welcome back" in second
-    # the merchant-number question comes back first, then /skip moves on to the terminal number
-    assert second.index("15 digits") < second.index("8 letters or digits")
+    # the next question (the shop's Chinese name, asked of an English speaker) comes back first,
+    # then /skip moves on to the merchant number and the terminal number
+    assert second.index("name in Chinese") < second.index("15 digits") < second.index("8 letters or digits")
+
+
+def test_rows_stored_before_the_any_form_detector_are_masked_by_the_migration(db_url):
+    """Migration 0019: cases, cursors, saved details, file names and the inbox as an older version
+    stored them (a full-width number, one grouped with U+3000 or '/', a lone surrogate) are masked."""
+    import json
+
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.storage.db import MIGRATIONS
+
+    database = Database(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0009")
+    wide = "６２２５８８１２３４５６７８９８"
+    slashed = "6217/0012/3456/7890/122"
+    case = {
+        "id": "OLD00001",
+        "customer": {"statement": f"卡号 {wide}"},
+        "txn": [{"goods": f"套餐{chr(0xD800)}"}],
+    }
+    stamp = FIXED_NOW.isoformat()
+    with database.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, lang, profile, created_at, updated_at) VALUES (5, 'zh', :p, :t, :t)"
+            ),
+            {"p": json.dumps({"name": "店 6225\u30008812\u30003456\u30007898"}), "t": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO cases (id, user_id, status, data, conv, version, created_at, updated_at) "
+                "VALUES ('OLD00001', 5, 'draft', :d, :c, 0, :t, :t)"
+            ),
+            {"d": json.dumps(case), "c": json.dumps({"mode": "form", "note": slashed}), "t": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO evidence_files (user_id, case_id, sha256, name, mime, size, received_at) "
+                "VALUES (5, 'OLD00001', :s, :n, 'image/jpeg', 1, :t)"
+            ),
+            {"s": "a" * 64, "n": f"cam {wide}.jpg", "t": stamp},
+        )
+    database.migrate()
+    with database.engine.begin() as conn:
+        data, conv = conn.execute(text("SELECT data, conv FROM cases")).one()
+        profile = conn.execute(text("SELECT profile FROM users")).scalar_one()
+        name = conn.execute(text("SELECT name FROM evidence_files")).scalar_one()
+    data, conv, profile = (json.loads(v) if isinstance(v, str) else v for v in (data, conv, profile))
+    assert data["customer"]["statement"] == "卡号 ６２２５８８******７８９８"
+    assert data["txn"][0]["goods"] == "套餐"
+    assert conv["note"] == "6217/00**/****/***0/122"
+    assert profile["name"] == "店 6225\u300088**\u3000****\u30007898"
+    assert name == "cam ６２２５８８******７８９８.jpg"
+    database.dispose()

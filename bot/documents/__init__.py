@@ -17,20 +17,19 @@ Chinese.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from bot.documents import context as case_context
 from bot.documents import markup
 from bot.documents.chat import to_messages
-from bot.documents.docx import render_docx
-from bot.documents.pdf import render_pdf
 from conversations.outputs import OUTPUT_IDS, OutputPlan, plan_outputs
 
 __all__ = [
@@ -40,6 +39,7 @@ __all__ = [
     "RenderedFile",
     "render_all",
     "render_evidence_pack",
+    "preview_output",
     "render_output",
 ]
 
@@ -47,6 +47,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "locales" / "templates"
 LANGS = ("zh", "en")
 MERCHANT_ONLY = frozenset({"checklist", "prevention"})  # in the merchant's language only
+TO_CUSTOMER = frozenset({"customer", "confirmation", "settlement"})  # the customer most likely reads Chinese
 PDF_MIME = "application/pdf"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -79,6 +80,25 @@ def _finalize(value: object) -> object:
     return value if isinstance(value, Markup) else Markup(markup.literal(value))
 
 
+@pass_context
+def _quoted(context, value: object) -> object:
+    """The merchant's own words, framed as a quotation: 地点：“店里收银台，后门被撬了”.
+
+    In a Chinese paper, words typed in English (an English-speaking merchant's) are marked as
+    such, so that a Chinese translation is added before it is sent.
+    """
+    if value is None or value == "":
+        return value
+    text = str(value).strip().strip("“”\"'「」")
+    if (
+        context.get("lang") == "zh"
+        and re.search(r"[A-Za-z]{3}", text)
+        and not re.search(r"[\u4e00-\u9fff]", text)
+    ):
+        return f"“{text}”（英文原文，请补充中文译文）"
+    return f"“{text}”"
+
+
 _ENV = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
     autoescape=True,
@@ -88,6 +108,7 @@ _ENV = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_ENV.filters["q"] = _quoted
 
 
 def _now(now: datetime | None) -> datetime:
@@ -106,7 +127,7 @@ def file_langs(output_id: str, merchant_lang: str) -> list[str]:
     """The languages the files of an output come in, the first being the one that is sent."""
     if output_id in MERCHANT_ONLY:
         return [merchant_lang]
-    if output_id == "customer":
+    if output_id in TO_CUSTOMER:
         return [merchant_lang] if merchant_lang == "zh" else [merchant_lang, "zh"]
     return ["zh", "en"] if merchant_lang == "en" else ["zh"]
 
@@ -117,17 +138,22 @@ def _blocks(output_id: str, lang: str, ctx: dict, *, chat: bool = False) -> list
     return markup.parse(text)
 
 
-def _footer(lang: str, case_id: str | None) -> str:
+def _footer(output_id: str, lang: str, case_id: str | None) -> str:
+    """Page numbers; the case id only on the merchant's own papers (the others go to other people)."""
     labels = _ENV.get_template(f"{lang}/_labels.j2").module
     footer = labels.FOOTER
-    return f"{footer} · {case_id}" if case_id else footer
+    return f"{footer} · {case_id}" if case_id and output_id in MERCHANT_ONLY else footer
 
 
 def _files(
     output_id: str, lang: str, blocks: list[markup.Block], ctx: dict, created: datetime
 ) -> list[RenderedFile]:
+    # imported here: fpdf2 and the fonts take seconds to import, and a preview (the case page) needs neither
+    from bot.documents.docx import render_docx
+    from bot.documents.pdf import render_pdf
+
     title = next((b.text for b in blocks if b.kind == "title"), output_id)
-    footer = _footer(lang, ctx["case_id"])
+    footer = _footer(output_id, lang, ctx["case_id"])
     return [
         RenderedFile(
             f"{output_id}.{lang}.pdf",
@@ -157,14 +183,32 @@ def render_output(
     contexts = {code: case_context.build(case, code, now) for code in set(langs) | {merchant_lang}}
     files: list[RenderedFile] = []
     for i, code in enumerate(langs):
-        ctx = dict(contexts[code], translation=i > 0 and output_id != "customer")
+        ctx = dict(contexts[code], translation=i > 0 and output_id not in TO_CUSTOMER, output_id=output_id)
         files += _files(output_id, code, _blocks(output_id, code, ctx), ctx, now)
     chat_ctx = dict(
-        contexts[merchant_lang], translation=merchant_lang not in langs[:1] and output_id != "customer"
+        contexts[merchant_lang],
+        translation=merchant_lang not in langs[:1] and output_id not in TO_CUSTOMER,
+        output_id=output_id,
     )
     intro = _blocks("chat_intro", merchant_lang, dict(chat_ctx, output_id=output_id, file_langs=langs))
     chat = to_messages(intro + _blocks(output_id, merchant_lang, chat_ctx, chat=True))
     return Rendered(output_id, chat, files)
+
+
+def preview_output(
+    case: dict, output_id: str, *, lang: str | None = None, now: datetime | None = None
+) -> list[str]:
+    """The document as it will be made (its first file's language), as Telegram HTML, without the files:
+    what the case page shows before the merchant asks for it. Raises NotApplicable."""
+    if output_id not in OUTPUT_IDS:
+        raise KeyError(output_id)
+    plan = next(p for p in plan_outputs(case) if p.id == output_id)
+    if not plan.applies:
+        raise NotApplicable(plan)
+    now = _now(now)
+    code = file_langs(output_id, _merchant_lang(case, lang))[0]
+    ctx = dict(case_context.build(case, code, now), translation=False)
+    return to_messages(_blocks(output_id, code, ctx))
 
 
 def applicable(case: dict) -> list[str]:
@@ -220,6 +264,27 @@ def render_all(
     ]
     written.append(_write(out_dir / "outputs.json", json.dumps(plans, ensure_ascii=False, indent=2).encode()))
     return written
+
+
+def warm() -> None:
+    """Prepare at start-up what the first document would otherwise wait for (see bot/warmup.py)."""
+    from bot.documents.docx import render_docx
+    from bot.documents.fonts import GLYPHS
+    from bot.documents.pdf import render_pdf
+
+    for name in _ENV.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        _ENV.get_template(name)
+    GLYPHS.warm()
+    sample = [
+        markup.Block("title", [markup.Run("预热 Warm-up")]),
+        markup.Block("p", [markup.Run("正文 "), markup.Run("text", True)]),
+        markup.Block("bullet", [markup.Run("•")]),
+        markup.Block("table", rows=[[[markup.Run("项目")], [markup.Run("Item")]]], header=True),
+    ]
+    created = datetime.now(SHANGHAI)
+    for lang in LANGS:
+        render_pdf(sample, lang=lang, title="warm-up", footer="{page}/{pages}", created=created)
+        render_docx(sample, lang=lang, title="warm-up", footer="{page}/{pages}", created=created)
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -13,16 +13,24 @@ from decimal import Decimal, InvalidOperation
 
 from babel.dates import format_date, format_datetime
 
-from bot.documents import facts
+from bot.documents import facts, names, places
 from conversations.cards import mask_card_numbers
+from conversations.chars import fit
 from conversations.fmt import money
 from conversations.outputs import (
+    acquirer_problem,
+    after_freeze,
+    customer_identified,
     customer_named,
+    debited,
+    denies_paying,
+    evidence_weak,
     group,
     is_lost_terminal,
     items,
     loss_txns,
     moment,
+    partly_disputed,
     plan_outputs,
     sales_txns,
 )
@@ -42,8 +50,11 @@ MERCHANT_FIELDS = (
     "phone",
     "address",
     "credit_code",
+    "entity_type",
+    "operator_name",
+    "name_zh",
 )
-CUSTOMER_FIELDS = ("name", "phone", "claim", "statement", "channel")
+CUSTOMER_FIELDS = ("name", "phone", "address", "claim", "statement", "channel")
 
 
 def _fields(raw: dict, names: tuple[str, ...]) -> dict:
@@ -56,7 +67,7 @@ def _fields(raw: dict, names: tuple[str, ...]) -> dict:
 def clean(value: object) -> object:
     """Strings masked for card numbers and stripped; None for empty; other values as they are."""
     if isinstance(value, str):
-        text = mask_card_numbers(value.strip())[0]
+        text = mask_card_numbers(fit(value).strip())[0]  # fit: a case stored before characters were cleaned
         return text or None
     return value
 
@@ -115,9 +126,76 @@ def _txn(index: int, raw: dict, lang: str) -> dict:
         "card_masked": clean(raw.get("card_masked")),
         "issuer": clean(raw.get("issuer")),
         "type": raw.get("type") or None,
-        "goods": clean(raw.get("goods")),
+        "goods": clean(raw.get("goods_zh") if lang == "zh" and raw.get("goods_zh") else raw.get("goods")),
         "signed": raw.get("signed") if isinstance(raw.get("signed"), bool) else None,
+        "entry_mode": raw.get("entry_mode") or None,
+        "pin_verified": raw.get("pin_verified") if isinstance(raw.get("pin_verified"), bool) else None,
+        "supply": raw.get("supply") or None,
+        "delivered": raw.get("delivered") or None,
+        "card_present": _card_present(raw),
     }
+
+
+def _card_present(raw: dict) -> list[str]:
+    """What shows the card and its holder were at the counter, strongest first (ids for the templates)."""
+    found = []
+    if raw.get("entry_mode") in ("chip", "contactless"):
+        found.append(raw["entry_mode"])
+    if raw.get("pin_verified") is True:
+        found.append("pin")
+    if raw.get("signed") is True:
+        found.append("signed")
+    if raw.get("entry_mode") in ("chip", "contactless"):
+        found.append("no_fallback")
+    return found
+
+
+def _reason_point(reason_code: object, claim: object) -> str:
+    """What the notice's reason disputes: who paid, what was supplied, how much, or a repeat.
+
+    Read from the reason's words when they say it, else from what the customer claims; the
+    code itself is quoted as the notice gives it, never interpreted by number.
+    """
+    text = reason_code if isinstance(reason_code, str) else ""
+    for point, words in (
+        (
+            "identity",
+            ("非持卡人", "非本人", "未授权", "欺诈", "盗刷", "not authori", "fraud", "not the cardholder"),
+        ),
+        ("not_received", ("未收到", "未提供", "未交付", "not received", "not provided")),
+        ("duplicate", ("重复", "duplicate")),
+        ("amount", ("金额", "amount")),
+    ):
+        if any(w in text.lower() for w in words):
+            return point
+    return {
+        "not_me": "identity",
+        "card_lost": "identity",
+        "not_received": "not_received",
+        "duplicate": "duplicate",
+        "amount_wrong": "amount",
+    }.get(claim if isinstance(claim, str) else "", "other")
+
+
+def _contract(sales: list[dict]) -> str:
+    """service, goods, prepaid or mixed: decides the cause of action and what is claimed (§5a)."""
+    supplies = {txn["supply"] for txn in sales if txn["supply"]}
+    if not supplies:
+        return "unknown"
+    return supplies.pop() if len(supplies) == 1 else "mixed"
+
+
+def _is_image(raw: dict) -> bool:
+    mime = raw.get("mime") or ""
+    name = (raw.get("file_name") or "").lower()
+    return mime.startswith("image/") or name.endswith((".jpg", ".jpeg", ".png", ".webp", ".heic"))
+
+
+def _proves(kind: str, lost: bool) -> str:
+    """Which sentence of "what it proves" fits: a camera on a stolen terminal shows the theft, not a sale."""
+    if lost and kind in ("cctv", "witness", "chat", "other"):
+        return f"{kind}_loss"
+    return kind
 
 
 def _upper(value: Decimal | None) -> str | None:
@@ -135,7 +213,15 @@ def _upper(value: Decimal | None) -> str | None:
 def _total(txns: list[dict], lang: str) -> dict:
     values = [txn["amount_value"] for txn in txns if txn["amount_value"] is not None]
     total = sum(values, Decimal("0")) if values else None
-    return {"value": total, "text": fmt_money(total, lang), "upper": _upper(total) if lang == "zh" else None}
+    return {
+        "value": total,
+        "text": fmt_money(total, lang),
+        "upper": _upper(total) if lang == "zh" else None,
+        # courts and lawyers write amounts as 人民币 … 元 (the 2025 model complaints)
+        "rmb": (f"人民币{total:,.2f}元" if lang == "zh" else f"RMB {total:,.2f}")
+        if total is not None
+        else None,
+    }
 
 
 def build(case: dict, lang: str, now: datetime) -> dict:
@@ -143,15 +229,24 @@ def build(case: dict, lang: str, now: datetime) -> dict:
     merchant = _fields(group(case, "merchant"), MERCHANT_FIELDS)
     incident_raw = group(case, "incident")
     customer = _fields(group(case, "customer"), CUSTOMER_FIELDS)
+    if lang == "zh" and customer.get("statement_zh"):  # an English-speaking merchant's words, in Chinese
+        customer["statement"] = customer["statement_zh"]
     dispute_raw = group(case, "dispute")
     lost = is_lost_terminal(case)
 
     raw_txns = items(case, "txn")
-    txns = [_txn(i, raw, lang) for i, raw in enumerate(raw_txns)]
-    sales_ids = {id(raw) for raw in sales_txns(case)}
-    loss_ids = {id(raw) for raw in loss_txns(case)}
-    sales = [txn for txn, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
-    loss = [txn for txn, raw in zip(txns, raw_txns, strict=True) if id(raw) in loss_ids]
+    txns = [_txn(i, one, lang) for i, one in enumerate(raw_txns)]
+    sales_ids = {id(one) for one in sales_txns(case)}
+    loss_ids = {id(one) for one in loss_txns(case)}
+    sales = [one for one, raw in zip(txns, raw_txns, strict=True) if id(raw) in sales_ids]
+    loss = [one for one, raw in zip(txns, raw_txns, strict=True) if id(raw) in loss_ids]
+    for txn, raw in zip(txns, raw_txns, strict=True):
+        txn["after_freeze"] = after_freeze(case, raw)
+    if lang == "zh" and merchant.get("name_zh"):  # a Chinese paper names the shop as registered
+        merchant["name"] = merchant["name_zh"]
+    acquirer_typed = merchant.get("acquirer")
+    merchant["acquirer_typed"] = acquirer_typed
+    merchant["acquirer"] = names.display(acquirer_typed, lang)
 
     evidence = []
     for i, raw in enumerate(items(case, "evidence")):
@@ -165,9 +260,15 @@ def build(case: dict, lang: str, now: datetime) -> dict:
                 "size": _size(raw.get("size")),
                 "received_at": fmt_date(raw.get("received_at"), lang),
                 "caption": clean(raw.get("caption")),
+                "proves": _proves(raw.get("kind") or "other", lost),
+                "image": _is_image(raw),
             }
         )
     kinds = {e["kind"] for e in evidence}
+    page = 1
+    for e in evidence:  # the exhibit index: one page per photo; other files' pages are filled in
+        e["page"] = page if e["image"] else None
+        page = page + 1 if e["image"] else page
 
     deadline = _day(dispute_raw.get("deadline"))
     stage = dispute_raw.get("stage") or "none"
@@ -180,12 +281,26 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "days_left": days_left,
         "overdue": days_left is not None and days_left < 0,
         "case_no": clean(dispute_raw.get("case_no")),
+        "reason_code": clean(dispute_raw.get("reason_code")),
+        "point": _reason_point(dispute_raw.get("reason_code"), customer.get("claim")),
+        "debited": dispute_raw.get("debited") if isinstance(dispute_raw.get("debited"), bool) else None,
+        "acquirer_problem": clean(
+            dispute_raw.get("acquirer_problem_zh")
+            if lang == "zh" and dispute_raw.get("acquirer_problem_zh")
+            else acquirer_problem(case)
+        )
+        or None,
     }
 
     incident = {
         "lost_at": fmt_date(incident_raw.get("lost_at"), lang),
         "discovered_at": fmt_date(incident_raw.get("discovered_at"), lang),
-        "place": clean(incident_raw.get("place")),
+        "place": clean(
+            incident_raw.get("place_zh")
+            if lang == "zh" and incident_raw.get("place_zh")
+            else incident_raw.get("place")
+        ),
+        "frozen_at": fmt_date(incident_raw.get("frozen_at"), lang),
         "how": incident_raw.get("how") or "unknown",
         "reported_to_acquirer": incident_raw.get("reported_to_acquirer"),
         "acquirer_ticket": clean(incident_raw.get("acquirer_ticket")),
@@ -200,7 +315,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
     dates = _dates(case, raw_txns, today, lang)
     fee = facts.court_fee(sales_total["value"]) if demand and sales_total["value"] else None
 
-    acquirer_name = merchant.get("acquirer") or ""
+    loss_total = _total(loss, lang)
     ctx = {
         "lang": lang,
         "case_id": clean(case.get("id")),
@@ -210,14 +325,25 @@ def build(case: dict, lang: str, now: datetime) -> dict:
         "lost": lost,
         "stolen": lost and incident["how"] == "stolen",
         "merchant": merchant,
-        "acquirer_is_bank": "银行" in acquirer_name or "bank" in acquirer_name.lower(),
+        "acquirer_is_bank": names.is_bank(merchant.get("acquirer_typed")),
+        "unionpay_name": names.display(names.UNIONPAY, lang),
+        "court": places.basic_court(group(case, "merchant").get("address")),
+        "pboc_branch": places.pboc_branch(group(case, "merchant").get("address")),
+        "contract": _contract(sales),
+        "partly": partly_disputed(case),
+        "weak": evidence_weak(case),
+        "denies_paying": denies_paying(case),
+        "debited": debited(case),
+        "identified": customer_identified(case),
+        "links": sorted(kinds & {"booking", "chat", "invoice", "delivery"}),
+        "after_freeze": [txn for txn in loss if txn["after_freeze"]],
         "incident": incident,
         "txns": txns,
         "sales": sales,
         "loss": loss,
         "total": _total(txns, lang),
         "sales_total": sales_total,
-        "loss_total": _total(loss, lang),
+        "loss_total": loss_total,
         "customer": customer,
         "customer_named": customer_named(case),
         "dispute": dispute,
@@ -239,7 +365,7 @@ def build(case: dict, lang: str, now: datetime) -> dict:
 
 
 def _dates(case: dict, raw_txns: list[dict], today: date, lang: str) -> dict:
-    txn_days = [d for d in (_day(raw.get("datetime")) for raw in raw_txns) if d]
+    txn_days = [d for d in (_day(one.get("datetime")) for one in raw_txns) if d]
     incident = group(case, "incident")
     dispute = group(case, "dispute")
     if is_lost_terminal(case):
@@ -278,11 +404,17 @@ def _missing(ctx: dict) -> list[dict]:
         out.append({"id": "deadline"})
     if dispute["open"] and not dispute["case_no"]:
         out.append({"id": "case_no"})
+    if dispute["open"] and not dispute["reason_code"]:
+        out.append({"id": "reason_code"})
+    if dispute["stage"] in ("chargeback", "arbitration") and dispute["debited"] is None:
+        out.append({"id": "debited"})
     if ctx["sales"] and not kinds & {"signed_slip", "e_slip"}:
         out.append({"id": "slip"})
     unsigned = [txn["reference_no"] or str(txn["no"]) for txn in ctx["sales"] if txn["signed"] is False]
     if unsigned:
         out.append({"id": "unsigned", "refs": _join(unsigned, ctx["lang"])})
+    if ctx["sales"] and dispute["point"] == "identity" and not ctx["links"]:
+        out.append({"id": "links"})
     if ctx["sales"] and "cctv" not in kinds:
         out.append({"id": "cctv"})
     if ctx["stolen"] and "cctv" not in kinds:
@@ -296,43 +428,59 @@ def _missing(ctx: dict) -> list[dict]:
         out.append({"id": "delivery"})
     if customer.get("claim") == "amount_wrong" and "invoice" not in kinds:
         out.append({"id": "invoice"})
-    if ctx["sales"] and not ctx["customer_named"] and not ctx["lost"]:
+    if ctx["sales"] and not ctx["identified"] and not ctx["lost"] and customer.get("claim") != "card_lost":
         out.append({"id": "customer_name"})
+    elif ctx["demand"] and not customer.get("address"):
+        out.append({"id": "customer_address"})
     if ctx["lost"] and incident["police_report"] is not True:
         out.append({"id": "police_receipt"})
     elif ctx["lost"] and not incident["police_receipt_no"] and "police_receipt" not in kinds:
         out.append({"id": "police_receipt_no"})
+    if ctx["lost"] and not incident["frozen_at"]:
+        out.append({"id": "frozen_at"})
     if ctx["lost"]:
         out.append({"id": "agreement"})
     return out
 
 
 def _steps(ctx: dict) -> list[dict]:
-    """The checklist, in the order to do things. `done` marks a step the case shows as done."""
-    plans, dispute, incident = ctx["plans"], ctx["dispute"], ctx["incident"]
+    """The checklist, in the order to do things, following the goal. `done` marks a step done."""
+    plans, dispute, incident, goal = ctx["plans"], ctx["dispute"], ctx["incident"], ctx["goal"]
     steps: list[dict] = []
     if ctx["lost"]:
         steps.append({"id": "freeze", "done": incident["reported_to_acquirer"] is True})
         steps.append({"id": "suspend_settlement", "done": False})
         steps.append({"id": "police", "done": incident["police_report"] is True})
         steps.append({"id": "export_records", "done": False})
+    customer_first = goal == "confirm_with_customer" and plans.get("customer")
+    if customer_first:
+        steps.append({"id": "contact_customer", "done": False})
     if dispute["open"]:
         steps.append({"id": "reply" if dispute["deadline"] else "ask_deadline", "done": False})
     elif not ctx["lost"]:
         steps.append({"id": "watch_notice", "done": False})
+    if plans.get("no_contest"):
+        steps.append({"id": "no_contest", "done": False})
     if ctx["sales"]:
         steps.append({"id": "gather", "done": False})
-    if plans.get("customer"):
+    if ctx["weak"] and dispute["open"]:
+        steps.append({"id": "accept_option", "done": False})
+    if plans.get("customer") and not customer_first:
         steps.append({"id": "contact_customer", "done": False})
     steps.append({"id": "send_acquirer", "done": False})
     if ctx["lost"]:
         steps.append({"id": "agreement", "done": False})
         steps.append({"id": "no_demand", "done": False})
-    if ctx["demand"]:
+    if ctx["demand"] and goal != "report_only":
         steps.append({"id": "demand", "done": False})
         steps.append({"id": "court_routes", "done": False})
-    elif ctx["sales"] and not ctx["customer_named"] and not ctx["lost"]:
-        steps.append({"id": "identify", "done": False})
+    elif ctx["sales"] and not ctx["lost"]:
+        if ctx["customer"].get("claim") == "card_lost":
+            steps.append({"id": "card_lost_no_demand", "done": False})
+        elif not ctx["debited"]:
+            steps.append({"id": "nothing_owed_yet", "done": False})
+        elif not ctx["identified"]:
+            steps.append({"id": "identify", "done": False})
     steps.append({"id": "escalate", "done": False})
     steps.append({"id": "keep_records", "done": False})
     return steps

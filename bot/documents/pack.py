@@ -23,7 +23,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.documents.context import fmt_date
-from conversations.cards import mask_card_numbers
+from conversations.cards import mask_card_numbers, mask_everywhere
+from conversations.chars import fit, fit_everywhere
 from conversations.outputs import items, moment, plan_outputs
 
 if TYPE_CHECKING:
@@ -46,18 +47,13 @@ def sha256(data: bytes) -> str:
 
 
 def masked(value: object) -> object:
-    """A copy of a JSON value with every string masked for card numbers."""
-    if isinstance(value, str):
-        return mask_card_numbers(value)[0]
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    if isinstance(value, dict):
-        return {k: masked(v) for k, v in value.items()}
-    return value
+    """A copy of a JSON value with every string masked for card numbers (and fit to be written)."""
+    return mask_everywhere(fit_everywhere(value))
 
 
 def _evidence_name(no: int, item: dict) -> str:
     name = str(item.get("file_name") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = mask_card_numbers(fit(name))[0]  # a case.json from elsewhere (the draft CLI) may hold any name
     name = _UNSAFE.sub("_", name).strip(" ._")[:80]
     if not name:
         sha = str(item.get("sha256") or "file")[:12]
@@ -79,7 +75,7 @@ def timeline_text(case: dict, lang: str) -> str:
     lines = [f"{title} {case.get('id') or ''}".strip(), ""]
     for entry in sorted(items(case, "timeline"), key=_sort_key):
         when = fmt_date(entry.get("at"), lang) or str(entry.get("at") or "")
-        text = mask_card_numbers(" ".join(str(entry.get("text") or entry.get("event") or "").split()))[0]
+        text = mask_card_numbers(fit(" ".join(str(entry.get("text") or entry.get("event") or "").split())))[0]
         lines.append(f"{when}  {text}")
     return "\n".join(lines) + "\n"
 

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from fpdf import FPDF
 from fpdf.enums import Align, TextMode, WrapMode, XPos, YPos
-from fpdf.fonts import FontFace, TTFFont
+from fpdf.fonts import TTFFont
 
-from bot.documents.fonts import FONT_NAME, WORKING_FONT
+from bot.documents.fonts import FONT_NAME, GLYPHS
 from bot.documents.markup import Block, Run, document_text, plain
 
 _FAMILY = "cjk"
@@ -49,10 +49,36 @@ def render_pdf(blocks: list[Block], *, lang: str, title: str, footer: str, creat
     return bytes(pdf.output())
 
 
+class _Font(TTFFont):
+    """fpdf2's TrueType font, with text widths kept by prefix.
+
+    fpdf2's line breaker measures the whole line again at every character it adds (quadratic in the
+    line's length): that was half of a PDF's time. Here a text's width is its prefix's plus one
+    character, in the same integer units and with the same arithmetic, so the layout is unchanged.
+    """
+
+    def get_text_width(self, text: str, font_size_pt: float, text_shaping_params) -> tuple[int, float]:
+        if text_shaping_params or self.is_symbol:
+            return super().get_text_width(text, font_size_pt, text_shaping_params)
+        if font_size_pt > self.biggest_size_pt:
+            self.biggest_size_pt = font_size_pt
+        known = self._units
+        units = known.get(text)
+        if units is None:
+            prefix = known.get(text[:-1]) if len(text) > 1 else None
+            if prefix is None:
+                units = sum(map(self.cw.__getitem__, map(ord, text)))
+            else:
+                units = prefix + self.cw[ord(text[-1])]
+            known[text] = units
+        return len(text), units * font_size_pt * 0.001
+
+
 def _embed_font(pdf: FPDF, text: str) -> None:
-    # The working font (see fonts.py) is handed to fpdf2 from memory; bounding boxes are not
+    # The document's own font (see fonts.py) is handed to fpdf2 from memory; bounding boxes are not
     # recomputed when the subset is saved (the glyphs keep their own), which saves time per document.
-    font = TTFFont(pdf, io.BytesIO(WORKING_FONT.data_for(text)), _FAMILY, "")
+    font = _Font(pdf, io.BytesIO(GLYPHS.font_for(text)), _FAMILY, "")
+    font._units = {}
     font.ttfont.recalcBBoxes = False
     font.name = FONT_NAME.replace(" ", "")
     pdf.fonts[_FAMILY] = font
@@ -111,10 +137,12 @@ def _runs(
         pdf.set_x(left + 8)
     text = plain(runs)
     room = pdf.w - pdf.r_margin - pdf.get_x() - 2 * pdf.c_margin - 0.3
-    spans = _break_spans(pdf, text, room) if wrap == WrapMode.CHAR else [(0, len(text))]
+    spans = _break_spans(pdf, text, room, wrap)
     if align != Align.L or not any(run.bold for run in runs):
-        body = "\n".join(text[lo:hi] for lo, hi in spans)
-        pdf.multi_cell(0, line, body, align=align, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # one cell per line: the lines are broken here already (fpdf2's own line breaker
+        # measures the whole line again at every character, most of a PDF's time)
+        for lo, hi in spans:
+            pdf.cell(0, line, text[lo:hi], align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     else:  # mixed bold: flow run by run, bold drawn as filled and stroked glyphs
         pdf.set_x(pdf.l_margin)
         for start, end in spans:
@@ -130,11 +158,13 @@ def _runs(
     pdf.set_x(left)
 
 
-# Line breaking for Chinese text. fpdf2 breaks CJK text only anywhere (WrapMode.CHAR), which cuts
-# reference numbers and card numbers in two and puts a full stop at the start of a line; so lines
-# are broken here first: between Chinese characters, never inside a run of Latin letters and
-# digits, never before closing punctuation or after opening punctuation (the basic 禁则).
+# Line breaking. fpdf2 breaks CJK text only anywhere (WrapMode.CHAR), which cuts reference
+# numbers and card numbers in two and puts a full stop at the start of a line; so lines are
+# broken here: Chinese between characters, never inside a run of Latin letters and digits, never
+# before closing punctuation or after opening punctuation (the basic 禁则); other text (WORD) at
+# spaces. A word longer than a line is cut where the line is full, as fpdf2 does.
 _ASCII_RUN = re.compile(r"[!-~]+")
+_WORD = re.compile(r" +|[^ ]+")
 _NO_LINE_START = set("，。、；：？！）》」』】〕”’…％,.;:?!)]}%")
 _NO_LINE_END = set("（《「『【〔“‘([{")
 
@@ -153,27 +183,50 @@ def _tokens(text: str) -> list[list[int]]:
     return tokens
 
 
-def _break_spans(pdf: FPDF, text: str, room: float) -> list[tuple[int, int]]:
+def _break_spans(pdf: FPDF, text: str, room: float, wrap: WrapMode = WrapMode.CHAR) -> list[tuple[int, int]]:
     """Where to cut `text` into lines that fit `room` mm at the current font, as (start, end) offsets.
 
-    A word longer than a line stays whole here (fpdf2 then cuts it); spaces at a cut are dropped.
+    Spaces at a cut are dropped.
     """
+    if wrap == WrapMode.CHAR:
+        tokens = _tokens(text)
+    else:
+        tokens = [[m.start(), m.end()] for m in _WORD.finditer(text)]
     spans: list[tuple[int, int]] = []
     line_start, width = 0, 0.0
-    for start, end in _tokens(text):
+    for start, end in tokens:
         piece = text[start:end]
-        w = pdf.get_string_width(piece)
+        w = _width(pdf, piece)
         if width + w > room and start > line_start:
             spans.append((line_start, start))
             line_start, width = (end, 0.0) if piece.isspace() else (start, w)
         else:
             width += w
+        while width > room and end - line_start > 1 and not piece.isspace():  # a word wider than a line
+            cut = _fit(pdf, text, line_start, end, room)
+            spans.append((line_start, cut))
+            line_start = cut
+            width = _width(pdf, text[line_start:end])
     spans.append((line_start, len(text)))
     return [(lo, hi - (len(text[lo:hi]) - len(text[lo:hi].rstrip()))) for lo, hi in spans]
 
 
-def _break_lines(pdf: FPDF, text: str, room: float) -> list[str]:
-    return [text[lo:hi] for lo, hi in _break_spans(pdf, text, room)]
+def _width(pdf: FPDF, text: str) -> float:
+    """pdf.get_string_width(text) for our font (no character spacing or stretching, no shaping), without
+    the text fragments and graphics-state copies fpdf2 builds to measure it (a third of a PDF's time)."""
+    return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
+
+
+def _fit(pdf: FPDF, text: str, start: int, end: int, room: float) -> int:
+    """The end of the longest piece of text[start:end] (at least one character) that fits `room`."""
+    cut = start + 1
+    while cut < end and _width(pdf, text[start : cut + 1]) <= room:
+        cut += 1
+    return cut
+
+
+def _break_lines(pdf: FPDF, text: str, room: float, wrap: WrapMode = WrapMode.CHAR) -> list[str]:
+    return [text[lo:hi] for lo, hi in _break_spans(pdf, text, room, wrap)]
 
 
 def _slice(runs: list[Run], start: int, end: int) -> list[Run]:
@@ -186,43 +239,51 @@ def _slice(runs: list[Run], start: int, end: int) -> list[Run]:
     return out
 
 
+_CELL_LINE = 5.4  # mm per line in a table cell
+_HEADING_FILL = 235
+
+
 def _table(pdf: FPDF, block: Block, wrap: WrapMode) -> None:
+    """A grid table drawn cell by cell, lines broken here; a row never splits across pages, and a
+    header row is repeated at the top of each new page."""
     columns = max(len(row) for row in block.rows)
     widths = _column_widths(block, columns, pdf.epw)
     pdf.set_font(_FAMILY, size=_BODY - 0.5)
     pdf.set_draw_color(150)
     pdf.set_line_width(0.2)
-    if wrap == WrapMode.WORD and _word_too_wide(pdf, block, widths):
-        wrap = WrapMode.CHAR  # fpdf2 cannot break a word wider than its column (it fails or loops)
-    heading = FontFace(emphasis=None, fill_color=(235, 235, 235))
-    with pdf.table(
-        col_widths=widths,
-        width=pdf.epw,
-        first_row_as_headings=block.header,
-        headings_style=heading,
-        line_height=5.4,
-        padding=_PADDING,
-        wrapmode=wrap,
-        text_align="LEFT",
-    ) as table:
-        for row in block.rows:
-            cells = table.row()
-            for i in range(columns):
-                text = plain(row[i]) if i < len(row) else ""
-                if wrap == WrapMode.CHAR:
-                    text = "\n".join(_break_lines(pdf, text, widths[i] - 2 * _PADDING - 0.3))
-                cells.cell(text)
+    rows = [
+        [
+            _break_lines(pdf, plain(row[i]) if i < len(row) else "", widths[i] - 2 * _PADDING - 0.3, wrap)
+            for i in range(columns)
+        ]
+        for row in block.rows
+    ]
+    heading = rows[0] if block.header else None
+    for r, cells in enumerate(rows):
+        height = max(len(lines) for lines in cells) * _CELL_LINE + 2 * _PADDING
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+            if heading is not None and r > 0:
+                _row(pdf, heading, widths, True)
+        _row(pdf, cells, widths, heading is not None and r == 0)
     pdf.set_draw_color(0)
+    pdf.set_fill_color(255)
+    pdf.set_x(pdf.l_margin)
     pdf.ln(2)
 
 
-def _word_too_wide(pdf: FPDF, block: Block, widths: tuple[float, ...]) -> bool:
-    for row in block.rows:
-        for cell, width in zip(row, widths, strict=False):
-            room = width - 2 * _PADDING - 1
-            if any(pdf.get_string_width(word) > room for word in plain(cell).split()):
-                return True
-    return False
+def _row(pdf: FPDF, cells: list[list[str]], widths: tuple[float, ...], heading: bool) -> None:
+    height = max(len(lines) for lines in cells) * _CELL_LINE + 2 * _PADDING
+    x, top = pdf.l_margin, pdf.get_y()
+    if heading:
+        pdf.set_fill_color(_HEADING_FILL)
+    for lines, width in zip(cells, widths, strict=True):
+        pdf.rect(x, top, width, height, style="DF" if heading else "D")
+        for i, text in enumerate(lines):
+            pdf.set_xy(x + _PADDING - pdf.c_margin, top + _PADDING + i * _CELL_LINE)
+            pdf.cell(width - 2 * _PADDING + 2 * pdf.c_margin, _CELL_LINE, text)
+        x += width
+    pdf.set_xy(pdf.l_margin, top + height)
 
 
 def _column_widths(block: Block, columns: int, total: float) -> tuple[float, ...]:

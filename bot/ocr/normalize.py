@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from conversations import cards
 from conversations.cards import is_card_number, mask_pan
 
 from .layouts import BANKS, TYPE_WORDS
@@ -233,17 +234,9 @@ def combine(date: tuple[int, int, int], time: tuple[int, int, int]) -> Value | N
 # --- cards -----------------------------------------------------------------------------------------
 
 
-_FULL_PAN = re.compile(r"(?<!\d)(\d(?:[ \-]?\d){12,18})(?!\d)")
-
-
 def mask_card_numbers(text: str) -> str:
-    """Mask every Luhn-valid 13-19 digit run in free text (for anything that could reach a log)."""
-
-    def repl(m: re.Match[str]) -> str:
-        d = re.sub(r"[ \-]", "", m.group(1))
-        return mask_pan(d) if is_card_number(d) else m.group(0)
-
-    return _FULL_PAN.sub(repl, text)
+    """Mask every full card number in free text (for anything that could reach a log): the one detector."""
+    return cards.mask_card_numbers(text)[0]
 
 
 _MASKED = re.compile(

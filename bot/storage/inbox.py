@@ -26,7 +26,8 @@ from sqlmodel import Session as Db
 
 from bot.storage.db import Database
 from bot.storage.models import ProcessedUpdate
-from conversations.cards import mask_card_numbers
+from conversations.cards import mask_everywhere
+from conversations.chars import fit_everywhere
 
 KEEP_HANDLED = timedelta(minutes=10)
 KEEP_PROCESSED_IDS = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
@@ -62,14 +63,9 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def masked(value: Any) -> Any:
-    """The update with every full card number in any text masked (text, captions, file names...)."""
-    if isinstance(value, str):
-        return mask_card_numbers(value)[0]
-    if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
+    """The update with every full card number in any text masked (text, captions, file names...), and
+    without characters a database or document cannot hold (a lone surrogate, U+FFFE)."""
+    return mask_everywhere(fit_everywhere(value))
 
 
 @dataclass(frozen=True)

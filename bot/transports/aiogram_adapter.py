@@ -27,7 +27,9 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    MenuButtonWebApp,
     Message,
+    WebAppInfo,
 )
 from aiogram.types import Update as AiogramUpdate
 
@@ -53,6 +55,7 @@ _RESPONSE_TYPES = tuple(
         methods.GetMe,
         methods.SetWebhook,
         methods.DeleteWebhook,
+        methods.SetChatMenuButton,
         methods.GetUpdates,
     )
 )
@@ -80,10 +83,14 @@ def _markup(rows: common.Rows | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row] for row in rows
-        ]
+        inline_keyboard=[[_button(label, data) for label, data in row] for row in rows]
     )
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    if data.startswith(common.WEB_APP):
+        return InlineKeyboardButton(text=label, web_app=WebAppInfo(url=data[len(common.WEB_APP) :]))
+    return InlineKeyboardButton(text=label, callback_data=data)
 
 
 class AiogramApi:
@@ -116,8 +123,8 @@ class AiogramApi:
             )
         )
 
-    async def answer_callback(self, callback_id: str) -> None:
-        await _guard(self.bot.answer_callback_query(callback_id))
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        await _guard(self.bot.answer_callback_query(callback_id, text=text))
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None:
         await _guard(self.bot.send_document(chat_id, BufferedInputFile(data, filename=name)))
@@ -150,6 +157,10 @@ class AiogramApi:
 
     async def delete_webhook(self) -> None:
         await _guard(self.bot.delete_webhook())
+
+    async def set_menu_button(self, text: str, url: str) -> None:
+        button = MenuButtonWebApp(text=text, web_app=WebAppInfo(url=url))
+        await _guard(self.bot.set_chat_menu_button(menu_button=button))
 
 
 def _user(user) -> common.User:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,8 @@ from bot.service import Assistant, Outgoing
 from bot.storage.db import unavailable
 from bot.transports.ratelimit import InProcessLimiter, Limiter
 from conversations import Incoming
+from conversations.chars import fit
+from conversations.engine import ALREADY_PRESSED
 from conversations.events import Choice
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
 
@@ -43,6 +46,9 @@ ALBUM_WAIT = 1.0  # an album's items arrive as separate updates: answer once non
 T = TypeVar("T")
 
 Rows = list[list[tuple[str, str]]]  # inline keyboard: rows of (label, callback data)
+WEB_APP = "web_app:"  # a button's data that opens a Mini App at the URL after it, not callback data
+PAGE_BUTTON = N_("📝 Open the whole case")
+MENU_BUTTON = N_("Case")
 
 # The command menu (setMyCommands), per language.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -221,7 +227,7 @@ class Api(Protocol):
 
     async def edit_text(self, chat_id: int, message_id: int, html_text: str, rows: Rows | None) -> None: ...
 
-    async def answer_callback(self, callback_id: str) -> None: ...
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None: ...
 
@@ -236,6 +242,8 @@ class Api(Protocol):
     async def set_webhook(self, url: str, secret: str) -> None: ...
 
     async def delete_webhook(self) -> None: ...
+
+    async def set_menu_button(self, text: str, url: str) -> None: ...
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -266,28 +274,116 @@ def keyboard(choices: list[Choice]) -> Rows | None:
     return rows
 
 
+def utf16_len(text: str) -> int:
+    """Telegram counts a message's length in UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split an HTML message at line breaks into pieces Telegram accepts."""
-    if len(text) <= limit:
+    """Split an HTML message into pieces Telegram accepts (at most `limit` characters of text each).
+
+    Split on the text, then escape: the HTML is read into its text and formatting, the text is cut
+    (at a line break, else a space, else anywhere), and each piece is written as HTML again with its
+    share of the formatting. A cut never falls inside an entity (`&lt;`) or a tag, and a bold or
+    italic run that spans a cut is closed before it and opened again after it."""
+    if utf16_len(text) <= limit:
         return [text]
+    plain, entities = html_to_entities(text)
     pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single overlong line: cut it (rare; the engine keeps lines short)
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return [p for p in pieces if p.strip()] or [text[:limit]]
+    start = 0
+    while start < len(plain):
+        end, resume = _cut(plain, start, limit)
+        if plain[start:end].strip():  # Telegram refuses a message of only spaces
+            pieces.append(_piece_html(plain, entities, start, end))
+        start = resume
+    return pieces
+
+
+def _cut(plain: str, start: int, limit: int) -> tuple[int, int]:
+    """Where the piece from `start` ends, and where the next one begins (after a line break cut at)."""
+    end, units = start, 0
+    while end < len(plain) and units + (2 if ord(plain[end]) > 0xFFFF else 1) <= limit:
+        units += 2 if ord(plain[end]) > 0xFFFF else 1
+        end += 1
+    if end >= len(plain):
+        return len(plain), len(plain)
+    for separator in ("\n", " "):
+        at = plain.rfind(separator, start, end + 1)
+        if at > start:
+            return at, at + 1  # the line break or space cut at is not shown
+    end = max(end, start + 1)
+    return end, end  # a single overlong word: cut it (rare; the engine keeps lines short)
+
+
+def _piece_html(plain: str, entities: list[Entity], start: int, end: int) -> str:
+    """The HTML of plain[start:end] with the formatting that falls inside it."""
+    offset, stop = utf16_len(plain[:start]), utf16_len(plain[:end])
+    inside = []
+    for entity in entities:
+        lo, hi = max(entity.offset, offset), min(entity.offset + entity.length, stop)
+        if hi > lo:
+            inside.append(replace(entity, offset=lo - offset, length=hi - lo))
+    return entities_to_html(plain[start:end], inside)
+
+
+_TAG_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+}
+
+
+class _HtmlReader(HTMLParser):
+    """Our Telegram HTML as Telegram reads it: the text, and entities at UTF-16 offsets."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self.entities: list[Entity] = []
+        self.stack: list[tuple[str, int, dict]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack.append((tag, utf16_len(self.text), {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1][0] != tag:
+            return
+        _, begin, attributes = self.stack.pop()
+        length = utf16_len(self.text) - begin
+        kind = _TAG_TYPES.get(tag)
+        if kind is None or length <= 0:
+            return
+        if tag == "code" and self.stack and self.stack[-1][0] == "pre":
+            self.stack[-1][2]["language"] = (attributes.get("class") or "").removeprefix("language-")
+            return
+        self.entities.append(
+            Entity(
+                kind, begin, length, url=attributes.get("href"), language=attributes.get("language") or None
+            )
+        )
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def html_to_entities(source: str) -> tuple[str, list[Entity]]:
+    """Plain text and entities of an HTML message (the inverse of `entities_to_html`)."""
+    reader = _HtmlReader()
+    reader.feed(source)
+    reader.close()
+    return reader.text, sorted(reader.entities, key=lambda e: (e.offset, -e.length))
 
 
 _TAGS = {
@@ -360,12 +456,14 @@ class Bridge:
     limiter: Limiter = field(default_factory=InProcessLimiter)
     clock: Callable[[], datetime] | None = None  # a fixed clock in tests
     backoff: float = 0.5  # first wait after a network error, doubled each time
+    page_url: str | None = None  # the case page (Mini App); None: the chat review only
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     _lock_users: dict[int, int] = field(default_factory=dict)
     _handled: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _changed: asyncio.Condition | None = None
     _inflight: int = 0
     _albums: dict[int, _Album] = field(default_factory=dict)  # chat -> the album being received
+    _presses: OrderedDict[tuple[int, int, str], int] = field(default_factory=OrderedDict)  # -> update id
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(self.tz)
@@ -387,11 +485,20 @@ class Bridge:
         try:
             if update.kind == "ignore":
                 return True
+            if update.chat_id != update.user.id:  # a private chat's id is its user's: forged, or a bug
+                log.warning("update %s refused: sent into a private chat by another user", update.update_id)
+                return True
             group = update.file.media_group_id if update.kind == "file" and update.file else None
             album = self._albums.get(update.chat_id)
             if album is not None and album.group != group:
                 await self._flush_album(update.chat_id, album)
             if update.pressed is not None:
+                if self._pressed_before(update):
+                    lang = language_from_code(update.user.language_code)
+                    notice = translate(lang, ALREADY_PRESSED)
+                    await self._quietly(self.api.answer_callback(update.pressed.callback_id, notice))
+                    log.info("update %s: a button pressed again; answered, nothing done", update.update_id)
+                    return True
                 await self._quietly(self.api.answer_callback(update.pressed.callback_id))
             async with self.chat_lock(update.chat_id):
                 if group:
@@ -411,6 +518,27 @@ class Bridge:
             if done and mark:
                 await self._mark_handled(update.update_id)
         return done
+
+    def _pressed_before(self, update: Update) -> bool:
+        """A double tap: the same button of the same message pressed again (by another update) while its
+        work runs or after it was done. The engine checks the same across workers and restarts
+        (conversations/engine.py); this answers at once, before the first press's work is over."""
+        pressed = update.pressed
+        if pressed is None or pressed.message_id is None:
+            return False
+        key = (update.chat_id, pressed.message_id, pressed.data)
+        first = self._presses.get(key)
+        if first is not None and first != update.update_id:
+            return True
+        self._presses[key] = update.update_id
+        while len(self._presses) > 10_000:
+            self._presses.popitem(last=False)
+        return False
+
+    def _forget_press(self, update: Update) -> None:
+        """The press failed (the merchant was told to press again): a new press is not a double tap."""
+        if update.pressed is not None and update.pressed.message_id is not None:
+            self._presses.pop((update.chat_id, update.pressed.message_id, update.pressed.data), None)
 
     async def _apply(self, update: Update) -> None:
         await self.deliver(update.chat_id, await self._replies_or_sorry(update))
@@ -475,6 +603,7 @@ class Bridge:
                 if unavailable(exc):
                     raise StorageUnavailable() from exc
                 log.error("update %s not applied: %s", update.update_id, type(exc).__name__)
+                self._forget_press(update)
                 lang = language_from_code(update.user.language_code)
                 replies = [Outgoing(text="⚠️ " + translate(lang, SORRY))]
         return replies
@@ -484,7 +613,10 @@ class Bridge:
             return await self._process(Incoming.from_text(update.text, **base))
         if update.kind == "choice" and update.pressed is not None:
             await self._show_chosen(update.chat_id, update.pressed)
-            return await self._process(Incoming(kind="choice", choice=update.pressed.data, **base))
+            pressed = update.pressed
+            return await self._process(
+                Incoming(kind="choice", choice=pressed.data, message_id=pressed.message_id, **base)
+            )
         if update.kind == "file" and update.file is not None:
             return await self._file(update, base)
         return await self._process(
@@ -556,7 +688,7 @@ class Bridge:
                 parts = [message]
             for part in parts:
                 if part.text:
-                    rows = keyboard(part.choices)
+                    rows = self._with_page(part, keyboard(part.choices))
                     message_id = await self.send_text(chat_id, part.text, rows)
                     if total >= 2 and done == 0 and progress is None and len(part.text) < TEXT_LIMIT - 20:
                         progress = (message_id, part.text, rows)
@@ -573,6 +705,14 @@ class Bridge:
             if message.render is not None:
                 done += 1
                 edited_at = await self._maybe_progress(chat_id, progress, done, total, edited_at)
+
+    def _with_page(self, message: Outgoing, rows: Rows | None) -> Rows | None:
+        """The review gets a button that opens the whole case as a page (when this server serves it)."""
+        ids = {choice.id for choice in message.choices}
+        if self.page_url is None or "confirm" not in ids or not any(i.startswith("edit:") for i in ids):
+            return rows
+        label = translate(message.lang or LANGUAGES[0], PAGE_BUTTON)
+        return [[(label, WEB_APP + self.page_url)], *(rows or [])]
 
     async def _maybe_progress(
         self,
@@ -599,7 +739,7 @@ class Bridge:
         )
 
     async def send_text(self, chat_id: int, text: str, rows: Rows | None) -> int:
-        pieces = split_text(text)
+        pieces = split_text(fit(text))  # fit: a case stored before characters were cleaned on arrival
         message_id = 0
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
@@ -676,6 +816,11 @@ class Bridge:
             lang = code or LANGUAGES[0]
             commands = [(name, translate(lang, description)) for name, description in COMMANDS]
             await self.call(None, lambda commands=commands, code=code: self.api.set_commands(commands, code))
+        if self.page_url is not None:
+            # one menu button for every chat (per-chat ones would cost a call each): in both languages
+            label = " · ".join(dict.fromkeys(translate(lang, MENU_BUTTON) for lang in LANGUAGES))
+            url = self.page_url
+            await self.call(None, lambda: self.api.set_menu_button(label, url))
 
     # --- ordering and bookkeeping ------------------------------------------------------------------
 

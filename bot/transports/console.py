@@ -70,6 +70,7 @@ def run(settings: Settings, stdin=sys.stdin, out=sys.stdout) -> int:
         max_file_bytes=settings.max_file_mb * 1_048_576,
         retention_days=settings.retention_days,
         channel="local",
+        ocr=settings.ocr,
     )
     # the terminal's locale picks the language, as a Telegram client's language code would
     lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or None

@@ -14,8 +14,10 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    MenuButtonWebApp,
     Message,
     Update,
+    WebAppInfo,
     error,
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -51,9 +53,13 @@ async def _guard(call: Awaitable[T]) -> T:
 def _markup(rows: common.Rows | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[_button(label, data) for label, data in row] for row in rows])
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    if data.startswith(common.WEB_APP):
+        return InlineKeyboardButton(label, web_app=WebAppInfo(data[len(common.WEB_APP) :]))
+    return InlineKeyboardButton(label, callback_data=data)
 
 
 class PtbApi:
@@ -90,8 +96,8 @@ class PtbApi:
             )
         )
 
-    async def answer_callback(self, callback_id: str) -> None:
-        await _guard(self.bot.answer_callback_query(callback_id))
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        await _guard(self.bot.answer_callback_query(callback_id, text=text))
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None:
         await _guard(self.bot.send_document(chat_id, document=data, filename=name))
@@ -119,6 +125,9 @@ class PtbApi:
 
     async def delete_webhook(self) -> None:
         await _guard(self.bot.delete_webhook())
+
+    async def set_menu_button(self, text: str, url: str) -> None:
+        await _guard(self.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text, WebAppInfo(url))))
 
 
 def _entities(message: Message) -> tuple[common.Entity, ...]:

@@ -17,6 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -105,8 +106,13 @@ class RedisLimiter:
     Counting is the `limits` library's moving window on Redis (`REDIS_URL`): per chat `chat_burst`
     messages in any `chat_burst / per_chat` seconds (3 in 3 s: bursts of three, one a second on
     average), overall `overall` in any second. A 429's `retry_after` is kept in Redis too (a key that
-    expires), so one worker's flood wait holds every worker. When Redis cannot be reached the limits
-    are counted in this process meanwhile (a warning is logged): replies are slowed, never lost.
+    expires), so one worker's flood wait holds every worker.
+
+    When Redis fails or does not answer within `timeout` (a hung server accepts and never replies),
+    the limits are counted in this process for `retry_after` seconds without asking Redis at all;
+    then one send tries Redis again (the others keep counting here meanwhile), and each further
+    failure doubles the wait up to `retry_max`. The log says so once when Redis goes and once when
+    it is back: replies are slowed by one timeout, never by one per message, and never lost.
     """
 
     PREFIX = "pos-dispute:limits"
@@ -119,6 +125,10 @@ class RedisLimiter:
         chat_burst: int = 3,
         overall: int = 30,
         prefix: str = PREFIX,
+        timeout: float = 1.0,
+        retry_after: float = 30.0,
+        retry_max: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         import redis.asyncio
         from limits import RateLimitItemPerSecond
@@ -129,17 +139,43 @@ class RedisLimiter:
             "async+" + url,
             implementation="redispy",
             key_prefix=prefix,
-            socket_timeout=2,
-            socket_connect_timeout=2,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
         )
         self._limiter = MovingWindowRateLimiter(storage)
         self._chat = RateLimitItemPerSecond(chat_burst, max(1, round(chat_burst / per_chat)))
         self._all = RateLimitItemPerSecond(overall, 1)
-        self._redis = redis.asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.asyncio.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._prefix = prefix
         self._fallback = InProcessLimiter(per_chat, chat_burst, overall, overall)
         self._tasks: set[asyncio.Task] = set()
-        self._warned_at = -1e9
+        self._timeout = timeout
+        self._retry_after, self._retry_max = retry_after, retry_max
+        self._clock = clock
+        self._backoff: float | None = None  # seconds between tries while Redis is out; None: Redis is up
+        self._down_until = 0.0
+        self._probing = False
+
+    @property
+    def shared(self) -> bool:
+        """Whether the limits are counted in Redis now (False: in this process, Redis being out)."""
+        return self._backoff is None
+
+    def _out(self) -> bool:
+        """Leave Redis alone: it failed a moment ago, or another send is trying it again now."""
+        return self._probing or self._clock() < self._down_until
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._backoff is None:
+            self._backoff = self._retry_after
+            log.warning(
+                "shared rate limit unavailable (%s); limiting in this process, trying Redis again in %.0f s",
+                type(exc).__name__,
+                self._backoff,
+            )
+        else:
+            self._backoff = min(self._retry_max, self._backoff * 2)
+        self._down_until = self._clock() + self._backoff
 
     def _hold_key(self, chat_id: int | None) -> str:
         return f"{self._prefix}:hold:{'all' if chat_id is None else chat_id}"
@@ -161,28 +197,39 @@ class RedisLimiter:
         return max(0.005, stats.reset_time - time.time()) + random.uniform(0, 0.01)  # jitter: not all at once
 
     async def acquire(self, chat_id: int | None) -> None:
+        if self._out():
+            await self._fallback.acquire(chat_id)
+            return
+        probe = self._backoff is not None  # Redis was out: this send tries it again, alone
+        self._probing = probe
         try:
             if chat_id is not None:
                 await self._wait(chat_id, self._chat, "chat", str(chat_id))
             await self._wait(chat_id, self._all, "all")
-        except Exception as exc:  # Redis unreachable or failing: count here until it is back
-            now = time.monotonic()
-            if now - self._warned_at > 60:
-                self._warned_at = now
-                log.warning(
-                    "shared rate limit unavailable (%s); limiting in this process", type(exc).__name__
-                )
+        except Exception as exc:  # Redis unreachable, failing or not answering: count here meanwhile
+            self._failed(exc)
             await self._fallback.acquire(chat_id)
+            return
+        finally:
+            if probe:
+                self._probing = False
+        if probe:
+            self._backoff = None
+            log.warning("shared rate limit back: limiting in Redis again")
 
     async def _wait(self, chat_id: int | None, item, *identifiers: str) -> None:
         while True:
-            wait = await self._held(chat_id) or await self._take(item, *identifiers)
+            # a hung connection may not honour the socket timeout (a pipeline, a pooled connection)
+            async with asyncio.timeout(self._timeout * 3):
+                wait = await self._held(chat_id) or await self._take(item, *identifiers)
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
 
     def hold(self, chat_id: int | None, seconds: float) -> None:
         self._fallback.hold(chat_id, seconds)
+        if self._out() or self._backoff is not None:
+            return  # counted here until Redis is back
         milliseconds = max(1, int(seconds * 1000))
         task = asyncio.get_running_loop().create_task(self._store_hold(chat_id, milliseconds))
         self._tasks.add(task)
@@ -191,19 +238,21 @@ class RedisLimiter:
     async def _store_hold(self, chat_id: int | None, milliseconds: int) -> None:
         key = self._hold_key(chat_id)
         try:
-            current = await self._redis.pttl(key)
-            if current < milliseconds:
-                await self._redis.set(key, "1", px=milliseconds)
+            async with asyncio.timeout(self._timeout * 3):
+                current = await self._redis.pttl(key)
+                if current < milliseconds:
+                    await self._redis.set(key, "1", px=milliseconds)
         except Exception as exc:
-            log.warning("shared flood wait not stored (%s)", type(exc).__name__)
+            self._failed(exc)
 
     async def aclose(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._redis.aclose()
-        counting = getattr(getattr(self._limiter.storage, "bridge", None), "storage", None)  # limits' client
-        if counting is not None:
-            await counting.aclose()
+        for client in (self._redis, getattr(getattr(self._limiter.storage, "bridge", None), "storage", None)):
+            if client is not None:  # closing a hung connection must not hang the shutdown
+                with suppress(Exception):
+                    async with asyncio.timeout(self._timeout * 3):
+                        await client.aclose()
 
 
 def make_limiter(redis_url: str | None) -> Limiter:

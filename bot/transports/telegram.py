@@ -20,6 +20,8 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot import retention
+from bot.miniapp import server as miniapp_server
+from bot.miniapp.pages import CasePages
 from bot.reminders import ReminderLoop, Undeliverable
 from bot.service import Assistant
 from bot.settings import Settings
@@ -27,6 +29,7 @@ from bot.storage import Database
 from bot.transports import common, webhook
 from bot.transports.intake import WAITING, Intake
 from bot.transports.ratelimit import Limiter, make_limiter
+from bot.warmup import WarmUp
 from conversations.i18n import language_from_code, translate
 
 log = logging.getLogger("bot.telegram")
@@ -78,8 +81,10 @@ class Runtime:
         inbox_interval: float = 30.0,
         backoff: float = 0.5,
         host: str = "0.0.0.0",
+        warm_up: bool = True,
     ) -> None:
         self.settings = settings
+        self.warm_up = WarmUp(ocr=settings.ocr) if warm_up else None
         quiet_logs(settings.token)
         self.database = database or Database(settings.database_url)
         self.assistant = Assistant(
@@ -87,6 +92,7 @@ class Runtime:
             tz=settings.timezone,
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
             retention_days=settings.retention_days,
+            ocr=settings.ocr,
         )
         self.adapter = make_adapter(settings, self._on_update)
         self.bridge = common.Bridge(
@@ -96,6 +102,7 @@ class Runtime:
             limiter=limiter or make_limiter(settings.redis_url),  # shared through Redis when REDIS_URL is set
             clock=clock,
             backoff=backoff,
+            page_url=f"{settings.public_url}{miniapp_server.PATH}" if settings.public_url else None,
         )
         self.reminders = ReminderLoop(
             self.database, self._send_reminder, settings.timezone, clock=clock, interval=reminder_interval
@@ -180,7 +187,13 @@ class Runtime:
 
         return await asyncio.to_thread(ping)
 
+    @property
+    def warming(self) -> bool:
+        return self.warm_up is not None and self.warm_up.warming
+
     async def start(self) -> None:
+        if self.warm_up is not None:
+            self.warm_up.start()  # in the background: the first reply does not wait for it
         try:
             await asyncio.to_thread(self.database.migrate)
         except Exception as exc:
@@ -206,19 +219,20 @@ class Runtime:
             assert self.settings.webhook_url and self.settings.token
             url, path = webhook.webhook_target(self.settings.webhook_url)
             secret = webhook.webhook_secret(self.settings.webhook_secret, self.settings.token)
-            app = webhook.make_app(self.intake.receive, path=path, secret=secret, healthy=self._healthy)
-            self._runner = web.AppRunner(app, access_log=None)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, self.host, self.settings.port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise StartupError(f"PORT={self.settings.port}: cannot listen ({exc.strerror})") from exc
-            sockets = site._server.sockets if site._server else []  # noqa: SLF001 - the bound port
-            self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+            app = webhook.make_app(
+                self.intake.receive,
+                path=path,
+                secret=secret,
+                healthy=self._healthy,
+                warming=lambda: self.warming,
+            )
+            await self._serve(app)
             await self.bridge.call(None, lambda: api.set_webhook(url, secret))
             log.info("webhook mode (%s) on port %s", self.adapter.name, self.port)
         else:
+            if self.settings.public_url:  # polling: the same server, for the case page only
+                await self._serve(web.Application(client_max_size=1024 * 1024))
+                log.info("case page on port %s", self.port)
             await self.bridge.call(None, api.delete_webhook)
         waiting = await self.intake.recover()  # stored before a stop or a crash, not yet handled
         if waiting:
@@ -229,6 +243,33 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.intake.maintain()))
         self._tasks.append(asyncio.create_task(self.reminders.run()))
         self._tasks.append(asyncio.create_task(self._retention()))
+
+    async def _serve(self, app: web.Application) -> None:
+        """Listen on PORT with `app`, plus the case page when PUBLIC_URL says where it is reached."""
+        if self.settings.public_url:
+            assert self.settings.token
+            miniapp_server.add_routes(
+                app,
+                CasePages(self.assistant),
+                token=self.settings.token,
+                tz=self.settings.timezone,
+                notify=self._tell_chat,
+                clock=self.clock,
+            )
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(f"PORT={self.settings.port}: cannot listen ({exc.strerror})") from exc
+        sockets = site._server.sockets if site._server else []  # noqa: SLF001 - the bound port
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+
+    async def _tell_chat(self, chat_id: int, messages: list) -> None:
+        """After a save on the case page: the chat's next screen (its new review), in the chat's order."""
+        async with self.bridge.chat_lock(chat_id):
+            await self.bridge.deliver(chat_id, messages)
 
     async def stop(self) -> None:
         for task in self._tasks:  # polling first: no update is taken after this

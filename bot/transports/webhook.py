@@ -3,7 +3,8 @@
 Stateless: every process of a deployment can run it on the same PostgreSQL. `store` keeps the update
 in the inbox; only then is 200 sent, and the update is handled in the background (Telegram waits
 at most 60 s for an answer, and a long one would slow its deliveries down). 503 when it could not be
-stored: Telegram sends it again. A worker that dies after the 200 leaves the update in the inbox,
+stored: Telegram sends it again. `/healthz` says "warming" (still 200) until the start-up warm-up
+is done, "ok" then, 503 "unavailable" while the database does not answer. A worker that dies after the 200 leaves the update in the inbox,
 where another worker (or the restart) finds it; a re-delivered update is applied only once.
 """
 
@@ -46,14 +47,20 @@ def make_app(
     path: str,
     secret: str,
     healthy: Callable[[], Awaitable[bool]],
+    warming: Callable[[], bool] = lambda: False,
 ) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=401, text="wrong secret token")
         try:
-            data = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+            body = await request.read()
+        except ConnectionError:  # the client went away mid-request: nothing arrived, nothing to answer
+            log.info("webhook request abandoned by the client before its body arrived")
+            return web.Response(status=400, text="incomplete")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[… nested too deep
             return web.Response(status=400, text="not JSON")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400, text="not an update")
@@ -71,7 +78,10 @@ def make_app(
             ok = await asyncio.wait_for(healthy(), 5)
         except Exception:
             ok = False
-        return web.json_response({"status": "ok" if ok else "unavailable"}, status=200 if ok else 503)
+        if not ok:
+            return web.json_response({"status": "unavailable"}, status=503)
+        # still 200 while warming: updates are taken and answered meanwhile (see bot/warmup.py)
+        return web.json_response({"status": "warming" if warming() else "ok"})
 
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_post(path, receive)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -14,17 +13,12 @@ from bot.storage import repo
 from bot.storage.models import CaseRow
 from bot.transports.ratelimit import InProcessLimiter
 from bot.transports.telegram import Runtime
+from testkit.fake_bot_api import FakeBotAPI
+from testkit.net import free_port
 from tests.conftest import FIXED_NOW
-from tests.telegram.fake_bot_api import FakeBotAPI
 
 FRAMEWORKS = ("ptb", "aiogram")
 MODES = ("polling", "webhook")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fast_limiter() -> InProcessLimiter:
@@ -90,6 +84,7 @@ async def start_bot(fake: FakeBotAPI, tmp_path, deterministic_case_ids) -> Async
         kw.setdefault("limiter", fast_limiter())
         kw.setdefault("backoff", 0.01)
         kw.setdefault("reminder_interval", 3600)
+        kw.setdefault("warm_up", False)  # a warm-up per test would only spend CPU; test_runtime checks it
         runtime = Runtime(settings, clock=clock, host="127.0.0.1", **kw)
         await runtime.start()
         running.append(runtime)

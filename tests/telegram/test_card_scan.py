@@ -11,15 +11,17 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from docx import Document
 from pypdf import PdfReader
 
 import bot.ocr
 from bot import logs
 from bot.ocr import SlipReading
-from conversations.cards import luhn_ok, mask_pan
+from conversations.cards import luhn_ok
 from tests.telegram.merchant import ANSWERS, Merchant, pdf, photo
 from tests.telegram.test_inbox import until
+from tests.test_cards import WIDTHS_HELD_OUT, WIDTHS_NAMED, digits_in, written
 
 USER = 7201
 # Luhn-valid numbers of UnionPay, Visa, Mastercard and a 19-digit UnionPay debit card
@@ -145,7 +147,7 @@ async def _session(fake, start_bot, tmp_path, monkeypatch, stream) -> None:
     for message in sent:
         found[message.file_name] = card_numbers(document_text(message.file_name, message.data))
     chat = "\n".join(m.text for m in fake.chat(USER) if m.kind == "text")
-    assert mask_pan(CARDS[3]) in chat  # the photo's reading was proposed, masked
+    assert CARDS[3][:6] + "******" + CARDS[3][-4:] in chat  # the photo's reading was proposed, masked
     assert "🔒" in chat  # and the merchant was told that a number was masked
     found["chat"] = card_numbers(chat.encode())
     with runtime.database.session() as db:
@@ -156,4 +158,156 @@ async def _session(fake, start_bot, tmp_path, monkeypatch, stream) -> None:
     found["cases"] = card_numbers(json.dumps([list(map(str, c)) for c in cases], ensure_ascii=False).encode())
     found["logs"] = card_numbers(stream.getvalue().encode())
     assert "update applied" in stream.getvalue()
+    assert {where: hits for where, hits in found.items() if hits} == {}
+
+
+# --- the same in any form (issue 19): widths, separators, invisible characters, file names -------------
+
+
+def _unescaped(text: str) -> str:
+    """JSON's \\uXXXX escapes (SQLAlchemy stores JSON ASCII-only) read back, surrogate pairs joined."""
+
+    def decode(match: re.Match[str]) -> str:
+        units = bytes.fromhex("".join(match.group().split("\\u")[1:]))
+        return units.decode("utf-16-be", "replace")
+
+    return re.sub(r"(?:\\u[0-9a-fA-F]{4})+", decode, text)
+
+
+def cards_in_any_form(data: bytes) -> set[str]:
+    """Which of CARDS the bytes hold in any form: every digit of any script or width, in order, with
+    everything between digits dropped (stricter than any detector: separators of any length count)."""
+    stream = digits_in(_unescaped(data.decode("utf-8", "ignore")))
+    return {card for card in CARDS if card in stream}
+
+
+def document_names_and_text(name: str, data: bytes) -> bytes:
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = "\n".join(archive.namelist()).encode()
+            return names + b"\n" + b"\n".join(archive.read(member) for member in archive.namelist())
+    return document_text(name, data)
+
+
+def test_the_any_form_scanner_finds_what_it_must():
+    wide = written(CARDS[0], [4, 4, 4, 4], "\u3000", WIDTHS_NAMED["fullwidth"])
+    assert cards_in_any_form(wide.encode()) == {CARDS[0]}
+    assert cards_in_any_form(json.dumps({"a": wide}).encode()) == {CARDS[0]}  # ASCII-escaped JSON
+    bold = written(CARDS[1], [4, 4, 4, 4], " ", WIDTHS_HELD_OUT["math bold"])
+    assert cards_in_any_form(json.dumps(bold).encode()) == {CARDS[1]}
+    assert cards_in_any_form("6225 88** **** 1230 ６２２５８８＊＊＊＊＊＊１２３０".encode()) == set()
+
+
+@pytest.mark.parametrize("framework, mode", [("aiogram", "webhook"), ("ptb", "polling")])
+async def test_no_card_number_in_any_form_is_kept_anywhere(
+    framework, mode, fake, start_bot, tmp_path, monkeypatch
+):
+    stream = io.StringIO()
+    logs.setup("DEBUG", stream)
+    try:
+        await _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream, framework, mode)
+    finally:
+        logging.getLogger().handlers[:] = []
+        logging.getLogger().setLevel(logging.WARNING)
+
+
+async def _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream, framework, mode) -> None:
+    fours = [4, 4, 4, 4]
+    wide, arabic, bold, keycap = (
+        WIDTHS_NAMED["fullwidth"],
+        WIDTHS_HELD_OUT["arabic-indic"],
+        WIDTHS_HELD_OUT["math bold"],
+        WIDTHS_HELD_OUT["keycap"],
+    )
+
+    def read_image(_data: bytes) -> SlipReading:  # an OCR that returns a full-width number, NBSP-grouped
+        return SlipReading(
+            "unionpay_slip",
+            {"txn.card_masked": written(CARDS[3], [4, 4, 4, 4, 3], "\u00a0", wide), "txn.amount": "1288.00"},
+            {"txn.card_masked": 0.99},
+            12,
+        )
+
+    monkeypatch.setattr(bot.ocr, "read_image", read_image)
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    runtime = await start_bot(framework, mode, database_url=url)
+    merchant = Merchant.create(fake, runtime, tmp_path, USER, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    typed_with_cards = {
+        "merchant.name": "Card Shop " + written(CARDS[0], fours, "\u3000", wide),
+        "txn.card_masked": written(CARDS[3], [4, 4, 4, 4, 3], "/", lambda d: d),
+        "customer.statement": (
+            f"他说卡号 {written(CARDS[2], fours, chr(0x200B), lambda d: d)} 不是他的, "
+            f"also {written(CARDS[1], fours, chr(0x2009), bold)}"
+        ),
+    }
+    answers = {**ANSWERS, **typed_with_cards}
+    evidence = [
+        (
+            "bank_statement",
+            pdf(),
+            f"statement {written(CARDS[3], [6, 13], '·', wide)}.pdf",
+            "application/pdf",
+        ),
+        ("signed_slip", photo(3), f"cam {written(CARDS[1], [16], '', wide)}.jpg", "image/jpeg"),
+    ]
+    notices_due = len(typed_with_cards)
+    photo_sent = False
+    await merchant.send("/start")
+    for _ in range(150):
+        asks = merchant.asks
+        if asks is None and "confirm" in merchant.choices:
+            break
+        if asks == "txn.datetime" and not photo_sent:
+            photo_sent = True
+            await merchant.photo(photo(7), caption="slip, card " + written(CARDS[0], fours, "，", arabic))
+            notices_due += 1
+            continue
+        if asks == "txn.datetime" and "done" in merchant.choices:
+            await merchant.press("done")
+        elif asks == "evidence.kind":
+            await merchant.press(f"evidence.kind={evidence[0][0]}" if evidence else "done")
+        elif asks == "evidence.file":
+            _, data, name, mime = evidence.pop(0)
+            await merchant.document(data, name, mime, caption="card " + written(CARDS[2], fours, "_", keycap))
+            notices_due += 1
+        else:
+            await merchant.answer(asks, answers)
+    else:
+        raise AssertionError("never reached the review: " + merchant.text)
+    assert not evidence
+    await merchant.press("confirm")
+    await merchant.press("output:all")
+    await merchant.send("/case " + written(CARDS[1], fours, "–", wide))
+    notices_due += 1
+    await merchant.send("/export")
+    sent = [m for m in fake.chat(USER) if m.kind == "document"]
+    assert any(m.file_name == "evidence-pack.zip" for m in sent) and any(
+        m.file_name.endswith(".docx") for m in sent
+    )
+    pushed = json.dumps(list(fake.pushed.values()), ensure_ascii=False).encode()
+    assert cards_in_any_form(pushed) == set(CARDS)  # the input really held every card, in odd forms
+    assert card_numbers(pushed) == set()  # and none that the old ASCII scanner would have seen
+    await until(lambda: runtime.bridge._inflight == 0, what="quiet")
+    chat = "\n".join(m.text for m in fake.chat(USER) if m.kind == "text")
+    assert chat.count("🔒") >= notices_due, chat  # the merchant is told each time, whatever the form
+    found: dict[str, set[str]] = {"chat": cards_in_any_form(chat.encode())}
+    database = Path(tmp_path / "bot.sqlite3")
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            found[path.name] = cards_in_any_form(path.read_bytes())
+    for message in sent:
+        found[message.file_name] = cards_in_any_form(
+            message.file_name.encode() + b"\n" + document_names_and_text(message.file_name, message.data)
+        )
+    with runtime.database.session() as db:
+        rows = db.connection().exec_driver_sql("SELECT data, conv FROM cases").all()
+        names = db.connection().exec_driver_sql("SELECT name FROM evidence_files").scalars().all()
+        inbox = db.connection().exec_driver_sql("SELECT data FROM inbox").scalars().all()
+    assert rows and len(names) >= 3
+    found["cases"] = cards_in_any_form(
+        json.dumps([list(map(str, r)) for r in rows], ensure_ascii=False).encode()
+    )
+    found["evidence names"] = cards_in_any_form("\n".join(names).encode())
+    found["inbox"] = cards_in_any_form(json.dumps(inbox, ensure_ascii=False).encode())
+    found["logs"] = cards_in_any_form(stream.getvalue().encode())
     assert {where: hits for where, hits in found.items() if hits} == {}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import html
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.transports.common import Entity, entities_to_html, keyboard, split_text
+from bot.transports.common import Entity, entities_to_html, keyboard, split_text, utf16_len
 from bot.transports.ratelimit import InProcessLimiter
 from conversations.events import Choice
-from tests.telegram.fake_bot_api import parse_html
+from testkit.fake_bot_api import parse_html
 
 
 class Clock:
@@ -89,10 +91,46 @@ def test_long_text_is_split_at_lines_within_the_limit():
     lines = [f"<b>{i}</b> " + "交易明细 " * 40 for i in range(60)]
     text = "\n".join(lines)
     pieces = split_text(text)
-    assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
+    assert len(pieces) > 1 and all(utf16_len(parse_html(p)[0]) <= 4096 for p in pieces)  # as Telegram counts
     assert "\n".join(pieces) == text
-    for piece in pieces:
-        parse_html(piece)  # every piece is still valid HTML for Telegram
+
+
+@pytest.mark.parametrize("escaped", ["&lt;", "&amp;", "&gt;", "&quot;"])
+def test_a_long_line_of_escaped_text_is_cut_between_characters_never_inside_an_entity(escaped):
+    """A review with a 5,000-character answer of '<' (…& | lt;<<… before): cut on the text, then escaped."""
+    char = html.unescape(escaped)
+    line = html.escape(f"He wrote {char * 5000} and {char}", quote=False)
+    text = f"<b>Customer</b>\nStatement: <i>{line}</i>\n<b>Evidence</b>\n1. 😀 photo.jpg"
+    pieces = split_text(text)
+    assert len(pieces) > 1
+    shown = [parse_html(p) for p in pieces]  # each piece valid HTML for Telegram, within its limit
+    assert all(utf16_len(plain) <= 4096 for plain, _ in shown)
+    assert "".join("".join(plain for plain, _ in shown).split()) == "".join(parse_html(text)[0].split())
+    assert all(e["type"] == "italic" for plain, entities in shown[:-1] for e in entities if char in plain)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "b", "i", "code"]), st.text(st.sampled_from('<>&" 交a😀\n'), max_size=900)
+        ),
+        max_size=40,
+    ),
+    st.integers(40, 400),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_message_splits_into_valid_pieces_that_keep_its_text(runs, limit):
+    text = "".join(
+        f"<{tag}>{html.escape(run, quote=False)}</{tag}>" if tag else html.escape(run, quote=False)
+        for tag, run in runs
+    )
+    if not parse_html(text)[0].strip():
+        return
+    pieces = split_text(text, limit)
+    shown = [parse_html(p)[0] for p in pieces]
+    assert all(utf16_len(plain) <= limit for plain in shown)
+    squash = lambda s: "".join(s.split())  # noqa: E731 - cuts drop the line break or space cut at
+    assert squash("".join(shown)) == squash(parse_html(text)[0])
 
 
 SAMPLES = [
@@ -104,8 +142,8 @@ SAMPLES = [
 
 
 def test_question_html_is_rebuilt_from_what_telegram_returns():
-    for html in SAMPLES:
-        text, entities = parse_html(html)
+    for source in SAMPLES:
+        text, entities = parse_html(source)
         rebuilt = entities_to_html(
             text, [Entity(e["type"], e["offset"], e["length"], e.get("url")) for e in entities]
         )

@@ -214,3 +214,38 @@ async def test_typing_shows_while_a_slow_update_is_applied(framework, fake, star
     said = await _said(fake, bot, fake.send_text(USER, "/start"))
     assert "Hello Ana" in said[0].text
     assert "typing" in [c["action"] for c in fake.calls_of("sendChatAction")]
+
+
+async def test_healthz_says_warming_until_the_warm_up_is_done_and_replies_meanwhile(
+    fake, start_bot, monkeypatch
+):
+    import threading
+
+    from bot import warmup
+
+    release, started = threading.Event(), threading.Event()
+
+    def slow_documents() -> None:  # stands in for the real warm-up, held until the test lets it go
+        started.set()
+        release.wait(30)
+
+    monkeypatch.setattr(warmup, "_documents", slow_documents)
+    bot = await start_bot("ptb", "webhook", warm_up=True, env={"OCR": "off"})
+    health = f"http://127.0.0.1:{bot.port}/healthz"
+    fake.user(USER)
+    try:
+        assert started.wait(10)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(health) as response:
+                assert response.status == 200 and (await response.json())["status"] == "warming"
+            said = await _said(fake, bot, fake.send_text(USER, "/start"))
+            assert said  # the first merchant is answered while the bot warms up
+            async with http.get(health) as response:
+                assert (await response.json())["status"] == "warming"
+            release.set()
+            assert await asyncio.to_thread(bot.warm_up.wait, 10)
+            async with http.get(health) as response:
+                assert response.status == 200 and (await response.json())["status"] == "ok"
+    finally:
+        release.set()
+    assert "ocr" not in bot.warm_up.seconds  # OCR=off: the model is not loaded

@@ -19,7 +19,7 @@ from bot.transports.common import split_text
 from bot.transports.local import LocalChat, LocalUser
 from bot.transports.plain import html_to_text
 from bot.transports.wecom import WeComRuntime
-from bot.transports.wecom.adapter import MENU_ITEMS, MORE_WAITING, TEXT_BYTES, _cut
+from bot.transports.wecom.adapter import KEPT_FOR_YOU, MORE_WAITING, layout
 from conversations.i18n import translate
 from tests.conftest import FIXED_NOW, SHANGHAI
 from tests.telegram.merchant import ANSWERS, pdf, photo
@@ -30,23 +30,22 @@ MORE = translate("zh", MORE_WAITING)
 
 
 def expected(messages: list[Outgoing]) -> list[dict]:
-    """What the WeChat customer should see of the reference replies: plain text (in pieces WeCom takes),
-    the buttons as menus of at most 10 items, files by name."""
+    """What the WeChat customer should see of the reference replies: plain text in the pieces WeCom takes
+    (`adapter.layout`, its limits checked by the fake), the buttons as menus, files by name."""
     out: list[dict] = []
     for message in messages:
         if message.text:
             html_pieces = split_text(message.text)
             for index, html in enumerate(html_pieces):
-                texts = _cut(html_to_text(html).strip() or "…", TEXT_BYTES)
-                ids = [c.id for c in message.choices] if index == len(html_pieces) - 1 else []
-                for sub_index, text in enumerate(texts):
-                    if sub_index == len(texts) - 1 and ids:
-                        for start in range(0, len(ids), MENU_ITEMS):
-                            out.append(
-                                {"text": text if start == 0 else "…", "menu": ids[start : start + MENU_ITEMS]}
-                            )
+                ids = [(c.label, c.id) for c in message.choices] if index == len(html_pieces) - 1 else []
+                for body in layout(html_to_text(html), ids):
+                    if body["msgtype"] == "text":
+                        out.append({"text": body["text"]["content"], "menu": []})
                     else:
-                        out.append({"text": text, "menu": []})
+                        menu = body["msgmenu"]
+                        out.append(
+                            {"text": menu["head_content"], "menu": [i["click"]["id"] for i in menu["list"]]}
+                        )
         if message.file is not None:
             out.append({"file": message.file.name})
     return out
@@ -233,6 +232,7 @@ async def test_url_verification_and_bad_signatures(fake_wecom, tmp_path):
             async with http.get(url, params={**query, "timestamp": stale}) as resp:
                 assert resp.status == 403
             # an event signed for another corp, or with a wrong signature: refused, nothing pulled
+            await bot.sync()  # the start-up pull is done: any pull after this came from a callback
             calls = fake_wecom.calls.count("sync_msg")
             query, body = fake_wecom.signed_event(corp_id="wwSomeoneElse0001")
             async with http.post(url, params=query, data=body.encode()) as resp:
@@ -305,9 +305,7 @@ async def test_the_window_keeps_what_cannot_be_sent_and_says_so(fake_wecom, tmp_
         fake_wecom.customer_text(user, "/help")
         await fake_wecom.notify()
         sent = await fake_wecom.wait_sent(user, 12)
-        assert (
-            sent[9].text.startswith("这段时间对话已关闭") or "kept" in sent[9].text or "保留" in sent[9].text
-        )
+        assert sent[9].text == translate("zh", KEPT_FOR_YOU)
         assert sent[10].text == "deadline in 3 days" and "/skip" in sent[11].text
     finally:
         await bot.stop()
@@ -418,3 +416,15 @@ async def test_delete_removes_the_wechat_side_too(fake_wecom, tmp_path):
         assert state.held_count(bot.database, chat_id) == 0
     finally:
         await bot.stop()
+
+
+def test_layout_keeps_within_wecoms_limits():
+    """Long text in pieces of at most 2,000 bytes, a menu head of at most 1,000, 10 items a menu."""
+    text = "\n".join(f"第 {n} 行：" + "说明" * 40 for n in range(40)) + "\n请选择："
+    items = [(f"选项 {n}", f"choice:{n}") for n in range(23)]
+    bodies = layout(text, items)
+    texts = [b["text"]["content"] for b in bodies if b["msgtype"] == "text"]
+    menus = [b["msgmenu"] for b in bodies if b["msgtype"] == "msgmenu"]
+    assert all(len(t.encode()) <= 2000 for t in texts) and len(menus) == 3
+    assert menus[0]["head_content"] == "请选择：" and [len(m["list"]) for m in menus] == [10, 10, 3]
+    assert "".join(texts).replace("\n", "") + "请选择：" == text.replace("\n", "")

@@ -30,6 +30,7 @@ log = logging.getLogger("bot.wecom")
 
 TEXT_BYTES = 2000  # send_msg takes at most 2048 bytes of text
 MENU_ITEMS = 10  # and at most 10 items in a menu
+MENU_HEAD_BYTES = 1000  # whose head takes at most 1024 bytes
 MENU_LABEL_BYTES = 120  # of at most 128 bytes each
 MORE_WORDS = {"继续", "更多", "more", "continue", "next", "下一页"}
 MORE_WAITING = N_("More messages are waiting for you. Send “继续” (or “more”) to receive them.")
@@ -111,6 +112,33 @@ def _cut(text: str, limit: int) -> list[str]:
     return pieces or [""]
 
 
+def layout(text: str, items: list[tuple[str, str]]) -> list[dict]:
+    """A message as WeCom message bodies: text in pieces of at most `TEXT_BYTES`; with buttons, the last
+    piece's last line heads a menu of at most 10 items (more menus for more buttons), and the rest of that
+    piece goes before it as text when the whole would be longer than a menu's head may be."""
+    pieces = _cut(text.strip() or "…", TEXT_BYTES)
+    bodies = [{"msgtype": "text", "text": {"content": piece}} for piece in pieces[:-1]]
+    last = pieces[-1]
+    if not items:
+        return [*bodies, {"msgtype": "text", "text": {"content": last}}]
+    head = last
+    if len(last.encode("utf-8")) > MENU_HEAD_BYTES:
+        before, _, head = last.rstrip().rpartition("\n")
+        if before.strip():
+            bodies.append({"msgtype": "text", "text": {"content": before.rstrip()}})
+        head = _cut(head, MENU_HEAD_BYTES)[-1] if head.strip() else "…"
+    for start in range(0, len(items), MENU_ITEMS):
+        chunk = items[start : start + MENU_ITEMS]
+        menu = {
+            "head_content": head if start == 0 else "…",
+            "list": [
+                {"type": "click", "click": {"id": data, "content": _label(label)}} for label, data in chunk
+            ],
+        }
+        bodies.append({"msgtype": "msgmenu", "msgmenu": menu})
+    return bodies
+
+
 def _label(text: str) -> str:
     raw = text.encode("utf-8")
     return text if len(raw) <= MENU_LABEL_BYTES else raw[:MENU_LABEL_BYTES].decode("utf-8", "ignore") + "…"
@@ -132,42 +160,23 @@ class WeComApi:
     # --- what the bridge calls -------------------------------------------------------------------
 
     async def send_text(self, chat_id: int, html_text: str, rows: Rows | None) -> int:
-        text = html_to_text(html_text).strip() or "…"
-        pieces = _cut(text, TEXT_BYTES)
-        items = [(label, data) for row in rows or [] for label, data in row]
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            if last and items:
-                for start in range(0, len(items), MENU_ITEMS):
-                    chunk = items[start : start + MENU_ITEMS]
-                    menu = {
-                        "head_content": piece if start == 0 else "…",
-                        "list": [
-                            {"type": "click", "click": {"id": data, "content": _label(label)}}
-                            for label, data in chunk
-                        ],
-                    }
-                    await self._send(chat_id, "menu", {"msgtype": "msgmenu", "msgmenu": menu})
-            else:
-                await self._send(chat_id, "text", {"msgtype": "text", "text": {"content": piece}})
+        for body in layout(
+            html_to_text(html_text), [(label, data) for row in rows or [] for label, data in row]
+        ):
+            await self._send(chat_id, "menu" if body["msgtype"] == "msgmenu" else "text", body)
         self._ids += 1
         return self._ids
 
     async def edit_text(self, chat_id: int, message_id: int, html_text: str, rows: Rows | None) -> None:
         return None  # WeChat messages cannot be edited: progress and marks are Telegram's niceties
 
-    async def answer_callback(self, callback_id: str) -> None:
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
         return None
 
     async def send_document(self, chat_id: int, name: str, data: bytes, mime: str) -> None:
         if len(data) > FILE_LIMIT:
-            text = translate(
-                self._lang,
-                TOO_BIG,
-                name=name,
-                size=f"{len(data) / 1_048_576:.1f}",
-                sha=hashlib.sha256(data).hexdigest(),
-            )
+            size = "%.1f" % (len(data) / 1_048_576)  # noqa: UP031 - no f-string inside a gettext call
+            text = translate(self._lang, TOO_BIG, name=name, size=size, sha=hashlib.sha256(data).hexdigest())
             await self._send(chat_id, "text", {"msgtype": "text", "text": {"content": text}})
             return
         await self._send(chat_id, "file", {"name": name, "mime": mime}, data)

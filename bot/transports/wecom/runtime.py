@@ -35,6 +35,7 @@ from bot.transports.ratelimit import InProcessLimiter, Limiter
 from bot.transports.wecom import callback
 from bot.transports.wecom.adapter import WeComApi, stored_update, to_update
 from bot.transports.wecom.client import WeComClient
+from bot.warmup import WarmUp
 from conversations.i18n import translate
 
 log = logging.getLogger("bot.wecom")
@@ -59,9 +60,11 @@ class WeComRuntime:
         backoff: float = 0.5,
         host: str = "0.0.0.0",
         limiter: Limiter | None = None,
+        warm_up: bool = True,
     ) -> None:
         assert settings.wecom is not None
         self.settings = settings
+        self.warm_up = WarmUp(ocr=settings.ocr) if warm_up else None
         self.config = settings.wecom
         self.database = database or Database(settings.database_url)
         self.clock = clock
@@ -71,6 +74,7 @@ class WeComRuntime:
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
             retention_days=settings.retention_days,
             channel="wecom",
+            ocr=settings.ocr,
         )
         self.client = WeComClient(self.config.api_url, self.config.corp_id, self.config.secret)
         # the reply window is WeCom's rule in real time, whatever clock the engine is given (tests fix it)
@@ -267,6 +271,8 @@ class WeComRuntime:
     # --- start and stop --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.warm_up is not None:
+            self.warm_up.start()  # in the background (bot/warmup.py): the first reply does not wait for it
         try:
             await asyncio.to_thread(self.database.migrate)
         except Exception as exc:
@@ -289,7 +295,10 @@ class WeComRuntime:
                 ok = await asyncio.wait_for(self._healthy(), 5)
             except Exception:
                 ok = False
-            return web.json_response({"status": "ok" if ok else "unavailable"}, status=200 if ok else 503)
+            if not ok:
+                return web.json_response({"status": "unavailable"}, status=503)
+            warming = self.warm_up is not None and self.warm_up.warming
+            return web.json_response({"status": "warming" if warming else "ok"})
 
         app.router.add_get("/healthz", health)
         self._runner = web.AppRunner(app, access_log=None)

@@ -47,6 +47,7 @@ CHAT_ACTIONS = {
     "upload_video_note",
 }
 JSON_FIELDS = {
+    "menu_button",
     "reply_markup",
     "commands",
     "allowed_updates",
@@ -188,6 +189,7 @@ class FakeBotAPI:
         self.chats: dict[int, list[SentMessage]] = {}
         self.users: dict[int, dict] = {}
         self.commands: dict[str, list[dict]] = {}
+        self.menu_button: dict | None = None  # setChatMenuButton without a chat: every chat's
         self.webhook: dict | None = None
         self.webhook_deliveries: list[int] = []  # HTTP statuses of webhook POSTs
         self.webhook_answered: list[int] = []  # update ids whose webhook POST was answered 200
@@ -199,6 +201,7 @@ class FakeBotAPI:
         self._update_ids = itertools.count(1000)
         self._message_ids: dict[int, itertools.count] = {}
         self._callbacks: dict[str, bool] = {}  # id -> answered
+        self.callback_texts: dict[str, str] = {}  # id -> the notice shown with the answer, if any
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[Injected]] = {}
         self._paused: dict[str, asyncio.Event] = {}
@@ -374,6 +377,20 @@ class FakeBotAPI:
             "date": int(time.time()),
             **content,
         }
+
+    def send_forged(self, from_id: int, chat_id: int, text: str) -> int:
+        """What Telegram never sends: a message in one user's private chat from another user (a forged
+        webhook request, or a buggy proxy in front of the bot)."""
+        message = self._user_message(chat_id, text=text)
+        return self._push({"message": {**message, "from": self.users[from_id]}})
+
+    def press_forged(self, from_id: int, chat_id: int, message_id: int, data: str) -> int:
+        """A button of one user's message pressed by another user."""
+        callback_id = f"cb{next(self._callback_ids)}"
+        self._callbacks[callback_id] = False
+        message = self._message_json(chat_id, self.message(chat_id, message_id))
+        query = {"id": callback_id, "from": self.users[from_id], "chat_instance": "ci", "data": data}
+        return self._push({"callback_query": {**query, "message": message}})
 
     def _push(self, update: dict) -> int:
         update_id = next(self._update_ids)
@@ -600,6 +617,11 @@ class FakeBotAPI:
             return
         for row in markup.get("inline_keyboard") or []:
             for button in row:
+                kinds = [k for k in ("callback_data", "web_app", "url") if k in button]
+                if len(kinds) != 1:
+                    raise ApiFailure(400, "Bad Request: a button needs exactly one action")
+                if "web_app" in button:
+                    self._check_web_app(button["web_app"])
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
                     raise ApiFailure(400, "Bad Request: BUTTON_DATA_INVALID")
@@ -691,6 +713,8 @@ class FakeBotAPI:
         if len(str(params.get("text") or "")) > 200:
             raise ApiFailure(400, "Bad Request: MESSAGE_TOO_LONG")
         self._callbacks[callback_id] = True
+        if params.get("text"):
+            self.callback_texts[callback_id] = str(params["text"])
         return True
 
     async def _send_file(self, params: dict, field_name: str, kind: str) -> dict:
@@ -734,6 +758,24 @@ class FakeBotAPI:
         if size > GETFILE_LIMIT:
             raise ApiFailure(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": file_id[1:17], "file_size": size, "file_path": path}
+
+    async def m_setChatMenuButton(self, params: dict) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app":
+            if not 1 <= len(button.get("text") or "") <= 64:
+                raise ApiFailure(400, "Bad Request: menu button text is empty")
+            self._check_web_app(button.get("web_app"))
+        elif button.get("type") not in ("default", "commands"):
+            raise ApiFailure(400, "Bad Request: unsupported menu button type")
+        if params.get("chat_id") is None:
+            self.menu_button = button
+        return True
+
+    def _check_web_app(self, web_app: object) -> None:
+        """Telegram opens only https:// Mini Apps (a loopback address stands in for one in the tests)."""
+        url = web_app.get("url", "") if isinstance(web_app, dict) else ""
+        if not (url.startswith("https://") or url.startswith("http://127.0.0.1:")):
+            raise ApiFailure(400, "Bad Request: BUTTON_URL_INVALID")
 
     async def m_setMyCommands(self, params: dict) -> bool:
         commands = params.get("commands") or []
