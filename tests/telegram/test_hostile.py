@@ -118,7 +118,14 @@ async def test_broken_characters_are_cleaned_on_the_way_in(framework, fake, star
     UnicodeEncodeError, and "press again later" forever)."""
     bot = await start_bot(framework, "polling")
     merchant = Merchant.create(fake, bot, tmp_path, USER + 1, f"sqlite:///{tmp_path / 'reference.sqlite3'}")
-    answers = {**ANSWERS, "merchant.name": BROKEN_NAME, "customer.statement": BROKEN_STATEMENT}
+    answers = {
+        **ANSWERS,
+        "merchant.name": BROKEN_NAME,
+        "customer.statement": BROKEN_STATEMENT,
+        # a complaint about the acquirer, so that the PBoC report is offered too (issue 11)
+        "dispute.acquirer_problem": "The acquirer\ufffe never answered\uffff my reply",
+        "dispute.acquirer_problem_zh": "收单机构\ufffe一直没有答复\uffff",
+    }
     sent_file = False
     await merchant.send("/start")
     for _ in range(120):
