@@ -109,13 +109,11 @@ class Assistant:
     # --- events ----------------------------------------------------------------------------------
 
     def _read_photo(self, event: Incoming) -> Incoming:
-        """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
-        if (
-            not self.ocr
-            or event.kind != "file"
-            or event.file is None
-            or not event.file.mime.startswith("image/")
-        ):
+        """Read a photo or PDF (a slip, a bank notice) before the transaction (about a second), when the
+        case wants it."""
+        if not self.ocr or event.kind != "file" or event.file is None:
+            return event
+        if not (event.file.mime.startswith("image/") or event.file.mime == "application/pdf"):
             return event
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -129,15 +127,17 @@ class Assistant:
         ):
             return event
         try:
-            from bot.ocr import read_image
+            from bot.ocr import read
 
-            found = read_image(data)
+            found = read(data, event.file.mime)
         except Exception:  # an unreadable image is still evidence; the merchant types instead
-            log.warning("OCR failed on a %s photo", event.file.mime, exc_info=True)
+            log.warning("OCR failed on a %s file", event.file.mime, exc_info=True)
             return dataclasses.replace(
-                event, reading={"layout": "unknown", "fields": {}, "confidence": {}, "lines": 0}
+                event,
+                reading={"kind": "other", "layout": "unknown", "fields": {}, "confidence": {}, "lines": 0},
             )
         reading = {
+            "kind": found.kind,
             "layout": found.layout,
             "fields": dict(found.fields),
             "confidence": dict(found.confidence),
