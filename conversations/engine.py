@@ -39,7 +39,7 @@ from conversations.commands import (
 from conversations.events import Choice, Incoming, Reply
 from conversations.form import current_slot, next_slot
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
-from conversations.screens import offered_controls, prompt, typed_button
+from conversations.screens import offered_controls, outputs_menu, prompt, typed_button
 from conversations.state import Session
 from conversations.turn import SHANGHAI, Context, Slot, Turn, slot_key
 from conversations.words import control
@@ -121,6 +121,15 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
         recent = [p for p in turn.session.conv.get("pressed", []) if p != press][-(PRESSES_KEPT - 1) :]
         turn.session.conv["pressed"] = [*recent, press]
     return Outcome(turn.session, turn.replies, profile=turn.profile, switched_from=turn.switched_from)
+
+
+def outputs_menu_reply(session: Session, event: Incoming, ctx: Context) -> Reply:
+    """The outputs menu of a confirmed case (shown again when documents were resumed after a restart)."""
+    turn = Turn(session.clone(), event, ctx)
+    outputs_menu(
+        turn, turn.t(N_("Anything else for case {case_id}?"), case_id=session.case_id), explain=False
+    )
+    return turn.replies[-1]
 
 
 def group_chat_reply(event: Incoming) -> Reply:
