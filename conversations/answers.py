@@ -440,30 +440,6 @@ def file_received(turn: Turn) -> None:
     prompt(turn)
 
 
-def ocr_answer(turn: Turn, action: str) -> None:
-    """ocr:accept, ocr:edit:FIELD or ocr:drop, for what reading.propose offered."""
-    pending = turn.session.conv.pop("ocr", None)
-    if not pending or turn.session.case is None:
-        turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
-        prompt(turn)
-        return
-    if action == "drop":
-        prompt(turn)
-        return
-    edit_field = action.split(":", 1)[1] if action.startswith("edit:") else None
-    target = pending.get("txn")
-    for field_id, value in pending["fields"].items():
-        step = STEPS_BY_FIELD[field_id]
-        item = target if step.group == "txn" else None
-        set_value(turn.session.case, step, item, value)
-        key = field_id if item is None else f"txn.{item}.{step.name}"
-        if field_id == edit_field:
-            unmark(turn.session, key)  # asked next, with the value read shown and a Keep button
-        else:
-            mark(turn.session, key)
-    prompt(turn)
-
-
 def edit(turn: Turn, action: str, target: str) -> None:
     """From the review: a group's values as buttons (`edit:merchant`), one item's (`edit:txn.2`), one
     value asked again (`edit:merchant.phone`, `edit:txn.2.amount`), an item removed or added."""

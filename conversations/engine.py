@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from conversations import review
+from conversations import reading, review
 from conversations.answers import (
     EVIDENCE_PACK,
     back,
@@ -19,7 +19,6 @@ from conversations.answers import (
     edit,
     file_received,
     keep,
-    ocr_answer,
     output,
     press,
     skip,
@@ -39,7 +38,7 @@ from conversations.commands import (
 from conversations.events import Choice, Incoming, Reply
 from conversations.form import current_slot, next_slot, together
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
-from conversations.screens import offered_controls, prompt, typed_button
+from conversations.screens import offered_controls, outputs_menu, prompt, typed_button
 from conversations.state import Session
 from conversations.turn import SHANGHAI, Context, Slot, Turn, slot_key
 from conversations.words import control
@@ -125,6 +124,15 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
     return Outcome(turn.session, turn.replies, profile=turn.profile, switched_from=turn.switched_from)
 
 
+def outputs_menu_reply(session: Session, event: Incoming, ctx: Context) -> Reply:
+    """The outputs menu of a confirmed case (shown again when documents were resumed after a restart)."""
+    turn = Turn(session.clone(), event, ctx)
+    outputs_menu(
+        turn, turn.t(N_("Anything else for case {case_id}?"), case_id=session.case_id), explain=False
+    )
+    return turn.replies[-1]
+
+
 def group_chat_reply(event: Incoming) -> Reply:
     """In a group the assistant stores nothing and asks to continue in a private chat."""
     lang = language_from_code(event.language_code)
@@ -192,7 +200,7 @@ def _choice(turn: Turn, choice: str) -> None:
         return
     head, _, rest = choice.partition(":")
     if head == "ocr" and rest:
-        ocr_answer(turn, rest)
+        reading.answer(turn, rest)
         return
     if head in ("edit", "delete", "add") and rest:
         edit(turn, head, rest)

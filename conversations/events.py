@@ -37,7 +37,7 @@ class Incoming:
     choice: str = ""
     file: FileRef | None = None
     unsupported: str = ""  # "sticker", "voice", "location", ...
-    reading: dict | None = None  # what OCR read from a photo: {"layout", "fields", "confidence", "lines"}
+    reading: dict | None = None  # what bot.ocr read: {"kind", "layout", "fields", "confidence", "lines"}
     in_album: bool = False  # one of several photos sent together (Telegram's media group)
     language_code: str | None = None
     first_name: str | None = None

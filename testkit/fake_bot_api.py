@@ -9,7 +9,7 @@ It keeps every chat as a merchant would see it (`chat(chat_id)`), and can inject
 
 Strict like Telegram: 4096-character texts and 1024-character captions (counted after the HTML
 is parsed, in UTF-16 units), well-formed HTML with Telegram's tags only, 1–64-byte callback data,
-getFile refused over 20 MB, editing a message to what it already shows, answering a callback query
+getFile refused over 20 MB, uploads over 50 MB refused with 413, editing a message to what it already shows, answering a callback query
 twice, getUpdates while a webhook is set.
 """
 
@@ -33,6 +33,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 GETFILE_LIMIT = 20 * 1024 * 1024
+UPLOAD_LIMIT = 50 * 1024 * 1024  # what Telegram takes from a bot (413 above)
 CHAT_ACTIONS = {
     "typing",
     "upload_photo",
@@ -174,6 +175,15 @@ class SentMessage:
 
 
 @dataclass
+class _Gate:
+    event: asyncio.Event
+    after: int = 0
+    calls: int = 0
+    waiting: int = 0
+    discard: bool = False
+
+
+@dataclass
 class Injected:
     status: int = 429
     retry_after: int = 1
@@ -204,7 +214,7 @@ class FakeBotAPI:
         self.callback_texts: dict[str, str] = {}  # id -> the notice shown with the answer, if any
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[Injected]] = {}
-        self._paused: dict[str, asyncio.Event] = {}
+        self._paused: dict[str, _Gate] = {}
         self.pushed: dict[int, dict] = {}  # every update the merchant's side made, by id
         self.polled: list[tuple[int, list[int]]] = []  # per getUpdates call: (offset, update ids returned)
         self._webhook_queue: asyncio.Queue[dict] = asyncio.Queue()
@@ -212,11 +222,12 @@ class FakeBotAPI:
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
         self.request_times: list[float] = []
+        self.too_large: list[str] = []  # names of uploads refused with 413
 
     # --- server ----------------------------------------------------------------------------------
 
     async def start(self) -> str:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
@@ -252,14 +263,23 @@ class FakeBotAPI:
             Injected(status, retry_after, disconnect) for _ in range(times)
         )
 
-    def pause(self, method: str) -> None:
-        """Hold every call of `method` (its answer waits) until `resume(method)`."""
-        self._paused.setdefault(method, asyncio.Event())
+    def pause(self, method: str, after: int = 0) -> None:
+        """Hold every call of `method` (its answer waits) until `resume(method)`; with `after`, only the
+        calls after the first `after` from now."""
+        self._paused.setdefault(method, _Gate(asyncio.Event(), after))
 
-    def resume(self, method: str) -> None:
+    def resume(self, method: str, discard: bool = False) -> None:
+        """Let held calls go on; `discard`: drop them unapplied, as if they never reached Telegram (the
+        process that made them was killed before they got through)."""
         gate = self._paused.pop(method, None)
         if gate is not None:
-            gate.set()
+            gate.discard = discard
+            gate.event.set()
+
+    def held(self, method: str) -> int:
+        """How many calls of `method` are being held now."""
+        gate = self._paused.get(method)
+        return gate.waiting if gate is not None else 0
 
     def confirmed(self, update_id: int) -> bool:
         """A getUpdates call has moved the offset past the update: Telegram would not send it again."""
@@ -283,7 +303,17 @@ class FakeBotAPI:
         self.calls.append((method, params))
         gate = self._paused.get(method)
         if gate is not None:
-            await gate.wait()
+            gate.calls += 1
+            if gate.calls > gate.after:
+                gate.waiting += 1
+                try:
+                    await gate.event.wait()
+                finally:
+                    gate.waiting -= 1
+                if gate.discard:
+                    assert request.transport is not None
+                    request.transport.close()
+                    raise ConnectionResetError("dropped: the caller was killed")
         failures = self._failures.get(method)
         if failures:
             failure = failures.pop(0)
@@ -722,6 +752,9 @@ class FakeBotAPI:
         upload = params.get(field_name)
         if not isinstance(upload, dict) or not upload.get("data"):
             raise ApiFailure(400, f"Bad Request: there is no {field_name} in the request")
+        if len(upload["data"]) > UPLOAD_LIMIT:
+            self.too_large.append(upload.get("file_name") or "")
+            raise ApiFailure(413, "Request Entity Too Large")
         caption = str(params.get("caption") or "")
         text, entities = self._formatted(caption, params.get("parse_mode"), CAPTION_LIMIT, "caption")
         self._check_markup(params.get("reply_markup"))

@@ -40,6 +40,7 @@ __all__ = [
     "render_all",
     "render_evidence_pack",
     "preview_output",
+    "render_evidence_pack_parts",
     "render_output",
 ]
 
@@ -224,12 +225,34 @@ def render_evidence_pack(
     rendered: list[Rendered] | None = None,
 ) -> RenderedFile:
     """`evidence-pack.zip`: every letter, the evidence files by kind, case.json, the timeline, a manifest."""
+    return render_evidence_pack_parts(
+        case, evidence_bytes=evidence_bytes, now=now, lang=lang, rendered=rendered, part_limit=None
+    )[0]
+
+
+def render_evidence_pack_parts(
+    case: dict,
+    *,
+    evidence_bytes: Callable[[str], bytes | None] | None = None,
+    now: datetime | None = None,
+    lang: str | None = None,
+    rendered: list[Rendered] | None = None,
+    part_limit: int | None,
+) -> list[RenderedFile]:
+    """The evidence pack in parts of at most `part_limit` bytes of files each (one part when it fits)."""
     from bot.documents.pack import build_pack
 
     now = _now(now)
     if rendered is None:
         rendered = [render_output(case, output_id, lang=lang, now=now) for output_id in applicable(case)]
-    return build_pack(case, rendered, evidence_bytes=evidence_bytes, now=now, lang=_merchant_lang(case, lang))
+    return build_pack(
+        case,
+        rendered,
+        evidence_bytes=evidence_bytes,
+        now=now,
+        lang=_merchant_lang(case, lang),
+        part_limit=part_limit,
+    )
 
 
 def render_all(

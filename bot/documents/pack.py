@@ -9,19 +9,23 @@
 An evidence item whose bytes are not at hand (the `draft` CLI run on a case file alone) is listed
 in the manifest as not included, with the SHA-256 recorded when it was received, so the pack still
 says exactly which file belongs to the case.
+
+Entry names are cleaned (`zipparts.Names`: no control or bidi characters, nothing Windows refuses, at
+most 100 characters, unique); the manifest keeps each evidence file's original name. With a
+`part_limit` (Telegram takes at most 50 MB from a bot) a large pack comes as several ZIPs, each with
+its own manifest listing the whole set (see zipparts.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
-import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from bot import zipparts
 from bot.documents.context import fmt_date
 from conversations.cards import mask_card_numbers, mask_everywhere
 from conversations.chars import fit, fit_everywhere
@@ -31,7 +35,6 @@ if TYPE_CHECKING:
     from bot.documents import Rendered, RenderedFile
 
 PACK_NAME = "evidence-pack.zip"
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _KIND = re.compile(r"[^a-z0-9_]+")
 _EXT = {
     "image/jpeg": ".jpg",
@@ -54,7 +57,7 @@ def masked(value: object) -> object:
 def _evidence_name(no: int, item: dict) -> str:
     name = str(item.get("file_name") or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = mask_card_numbers(fit(name))[0]  # a case.json from elsewhere (the draft CLI) may hold any name
-    name = _UNSAFE.sub("_", name).strip(" ._")[:80]
+    name = zipparts.clean_component(name, 80)
     if not name:
         sha = str(item.get("sha256") or "file")[:12]
         name = sha + _EXT.get(str(item.get("mime") or ""), "")
@@ -87,13 +90,15 @@ def build_pack(
     evidence_bytes: Callable[[str], bytes | None] | None,
     now: datetime,
     lang: str,
-) -> RenderedFile:
+    part_limit: int | None = None,
+) -> list[RenderedFile]:
+    """The pack as one ZIP, or (with `part_limit`) as parts of at most that many bytes of files each."""
     from bot.documents import RenderedFile
 
-    stamp = now.timetuple()[:6]
-    entries: list[tuple[str, bytes]] = []
+    names = zipparts.Names()
+    entries: list[zipparts.Entry] = []
     for item in rendered:
-        entries += [(f"documents/{f.name}", f.data) for f in item.files]
+        entries += [zipparts.Entry(names.add("documents", f.name), f.data) for f in item.files]
 
     evidence_manifest = []
     for no, item in enumerate(items(case, "evidence"), start=1):
@@ -111,8 +116,9 @@ def build_pack(
             "path": None,
         }
         if data is not None:
-            path = f"evidence/{kind}/{_evidence_name(no, item)}"
-            entries.append((path, data))
+            original = str(masked(item.get("file_name") or ""))
+            path = names.add(f"evidence/{kind}", _evidence_name(no, item), fallback=f"{no:02d}-file")
+            entries.append(zipparts.Entry(path, data, original=original or None))
             record["path"] = path
             actual = sha256(data)
             if recorded and actual != recorded.lower():
@@ -122,28 +128,47 @@ def build_pack(
             record["note"] = "file not included: only its recorded SHA-256 is known here"
         evidence_manifest.append(record)
 
-    entries.append(("case.json", json.dumps(masked(case), ensure_ascii=False, indent=2).encode("utf-8")))
-    entries.append((f"timeline.{lang}.txt", timeline_text(case, lang).encode("utf-8")))
+    case_json = json.dumps(masked(case), ensure_ascii=False, indent=2).encode("utf-8")
+    entries.append(zipparts.Entry(names.add("", "case.json"), case_json, first=True))
+    timeline = timeline_text(case, lang).encode("utf-8")
+    entries.append(zipparts.Entry(names.add("", f"timeline.{lang}.txt"), timeline, first=True))
+    outputs = [
+        {"id": p.id, "applies": p.applies, "reason": p.reason.format(**p.params)} for p in plan_outputs(case)
+    ]
 
-    manifest = {
-        "case_id": masked(case.get("id")),
-        "generated_at": now.isoformat(timespec="seconds"),
-        "generator": "POS Dispute Assistant",
-        "files": [{"path": path, "sha256": sha256(data), "size": len(data)} for path, data in entries],
-        "evidence": evidence_manifest,
-        "outputs": [
-            {"id": p.id, "applies": p.applies, "reason": p.reason.format(**p.params)}
-            for p in plan_outputs(case)
-        ],
-        "note": "SHA-256 of every file in this pack, and of every evidence file recorded in the case.",
-    }
-    entries.append(("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")))
+    def manifest(info: dict) -> dict:
+        where = {f["path"]: f["part"] for f in info["set"]}
+        left_out = {f["path"] for f in info["left_out"]}
+        evidence = []
+        for record in evidence_manifest:
+            record = dict(record)
+            if record["path"] in left_out:
+                record.update(
+                    included=False,
+                    note="larger than Telegram lets a bot send (50 MB): not in the pack; its SHA-256 "
+                    "identifies the original you sent, which a smaller copy can replace",
+                )
+            elif record["path"] is not None and info["parts"] > 1:
+                record["part"] = where.get(record["path"])
+            evidence.append(record)
+        body = {
+            "case_id": masked(case.get("id")),
+            "generated_at": now.isoformat(timespec="seconds"),
+            "generator": "POS Dispute Assistant",
+            "files": info["files"],
+            "evidence": evidence,
+            "outputs": outputs,
+            "note": "SHA-256 of every file in this pack, and of every evidence file recorded in the case.",
+        }
+        if info["parts"] > 1 or info["left_out"]:
+            body.update(
+                part=info["part"],
+                parts=info["parts"],
+                set=info["set"],
+                left_out=info["left_out"],
+                note="SHA-256 of every file in this part; `set` lists every file of every part.",
+            )
+        return body
 
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in entries:
-            info = zipfile.ZipInfo(path, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.flag_bits |= 0x800  # UTF-8 names
-            archive.writestr(info, data)
-    return RenderedFile(PACK_NAME, out.getvalue(), "application/zip")
+    parts = zipparts.build(PACK_NAME, entries, manifest=manifest, now=now, limit=part_limit)
+    return [RenderedFile(p.name, p.data, "application/zip") for p in parts]

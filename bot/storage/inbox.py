@@ -9,18 +9,19 @@ written, the update's content is blanked when it is handled, handled rows are de
 `KEEP_HANDLED`, and /delete removes a user's rows. Nothing here logs an update's content.
 
 With several webhook workers a row is *taken* (a lease) by the worker that handles it, so that
-another worker waits for it instead of handling it too; a lease older than `LEASE` is free again.
+another worker waits for it instead of handling it too; a lease older than `LEASE` is free again, and
+so is at once the lease of a worker of this host whose process has ended (a restart after a crash;
+see leases.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel import Session as Db
 
@@ -107,43 +108,46 @@ class Stored:
 
 
 def store(database: Database, updates: list[dict], now: datetime | None = None) -> list[int]:
-    """Store updates of private chats not seen before (in one transaction); returns the chats with new rows.
+    """Store updates of private chats not seen before; returns the chats with new rows.
 
-    Updates from groups are not stored: the assistant keeps nothing from a group."""
+    One statement: rows whose update id is in the inbox already (another worker stored it at the
+    same moment) or among the processed updates are left out. Updates from groups are not stored:
+    the assistant keeps nothing from a group."""
     now = now or utcnow()
-    ids = [u["update_id"] for u in updates]
-    chats: list[int] = []
-    with database.session() as db:
-        conn = db.connection()
-        known = set(conn.execute(select(_INBOX.c.update_id).where(_INBOX.c.update_id.in_(ids))).scalars())
-        known |= set(
-            conn.execute(select(_PROCESSED.c.update_id).where(_PROCESSED.c.update_id.in_(ids))).scalars()
+    rows = []
+    seen: set[int] = set()
+    for data in updates:
+        who = sender(data)
+        if who.chat_type != "private" or data["update_id"] in seen:
+            continue
+        seen.add(data["update_id"])
+        rows.append((data["update_id"], who.chat_id, who.user_id, masked(data), now))
+    if not rows:
+        return []
+    with database.engine.begin() as conn:
+        dialect = conn.dialect
+        pg = dialect.name == "postgresql"
+        json_in = _INBOX.c.data.type.dialect_impl(dialect).bind_processor(dialect)
+        time_in = _INBOX.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+        params: list = []
+        for update_id, chat_id, user_id, data, received_at in rows:
+            params += [
+                update_id,
+                chat_id,
+                user_id,
+                json_in(data) if json_in else data,
+                time_in(received_at) if time_in else received_at,
+            ]
+        one = "(%s::bigint, %s::bigint, %s::bigint, %s::json, %s::timestamptz)" if pg else "(?, ?, ?, ?, ?)"
+        alias = " AS v (column1, column2, column3, column4, column5)" if pg else ""
+        sql = (
+            "INSERT INTO inbox (update_id, chat_id, user_id, data, received_at) "
+            f"SELECT column1, column2, column3, column4, column5 FROM (VALUES {', '.join([one] * len(rows))}){alias} "
+            "WHERE NOT EXISTS (SELECT 1 FROM processed_updates p WHERE p.update_id = column1) "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING chat_id"
         )
-        rows = []
-        for data in updates:
-            if data["update_id"] in known:
-                continue
-            known.add(data["update_id"])
-            who = sender(data)
-            if who.chat_type != "private":
-                continue
-            chat_id = who.chat_id
-            rows.append(
-                {
-                    "update_id": data["update_id"],
-                    "chat_id": chat_id,
-                    "user_id": who.user_id,
-                    "data": masked(data),
-                    "received_at": now,
-                }
-            )
-            if chat_id not in chats:
-                chats.append(chat_id)
-        if rows:
-            # two workers may receive the same update at once (a redelivery): the second insert is a no-op
-            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            conn.execute(insert(_INBOX).on_conflict_do_nothing(index_elements=["update_id"]), rows)
-    return chats
+        chats = [row[0] for row in conn.exec_driver_sql(sql, tuple(params))]
+    return list(dict.fromkeys(chats))
 
 
 def pending(database: Database, chat_id: int) -> list[Stored]:
@@ -165,16 +169,54 @@ def pending(database: Database, chat_id: int) -> list[Stored]:
     ]
 
 
+def pending_and_take(
+    database: Database, chat_id: int, worker: str, now: datetime | None = None
+) -> tuple[list[Stored], int | None]:
+    """`pending` and, in the same transaction, `take` of the oldest row when it is free and no album item
+    (the usual case: one round trip instead of two). Returns the rows and the update id taken, if any."""
+    now = now or utcnow()
+    query = select(
+        _INBOX.c.update_id,
+        _INBOX.c.chat_id,
+        _INBOX.c.data,
+        _INBOX.c.taken_by,
+        _INBOX.c.taken_at,
+        _INBOX.c.received_at,
+    ).where(_INBOX.c.chat_id == chat_id, _INBOX.c.handled_at.is_(None))
+    free = or_(_INBOX.c.taken_by.is_(None), _INBOX.c.taken_by == worker, _INBOX.c.taken_at < now - LEASE)
+    taken = None
+    with database.engine.begin() as conn:
+        rows = [
+            Stored(r.update_id, r.chat_id, r.data, r.taken_by, _utc(r.taken_at), _utc(r.received_at))
+            for r in conn.execute(query.order_by(_INBOX.c.update_id))
+        ]
+        if rows and rows[0].media_group is None:
+            first = rows[0].update_id
+            result = conn.execute(
+                update(_INBOX)
+                .where(_INBOX.c.update_id == first, _INBOX.c.handled_at.is_(None), free)
+                .values(taken_by=worker, taken_at=now)
+            )
+            taken = first if result.rowcount else None
+    return rows, taken
+
+
 def is_pending(database: Database, update_id: int) -> bool:
     with database.engine.connect() as conn:
         row = conn.execute(select(_INBOX.c.handled_at).where(_INBOX.c.update_id == update_id)).first()
     return row is not None and row.handled_at is None
 
 
-def take(database: Database, update_id: int, worker: str, now: datetime | None = None) -> bool:
-    """Lease an unhandled row to `worker`; False when another worker's lease is still running."""
+def take(
+    database: Database, update_id: int, worker: str, now: datetime | None = None, steal: str | None = None
+) -> bool:
+    """Lease an unhandled row to `worker`; False when another worker's lease is still running.
+
+    `steal`: a holder whose process is gone (see leases.py); its lease is free at once."""
     now = now or utcnow()
     free = or_(_INBOX.c.taken_by.is_(None), _INBOX.c.taken_by == worker, _INBOX.c.taken_at < now - LEASE)
+    if steal is not None:
+        free = or_(free, _INBOX.c.taken_by == steal)
     with database.session() as db:
         result = db.connection().execute(
             update(_INBOX)
@@ -182,6 +224,15 @@ def take(database: Database, update_id: int, worker: str, now: datetime | None =
             .values(taken_by=worker, taken_at=now)
         )
     return bool(result.rowcount)
+
+
+def holder(database: Database, update_id: int) -> str | None:
+    """The worker whose lease holds an unhandled row, if any."""
+    with database.engine.connect() as conn:
+        row = conn.execute(
+            select(_INBOX.c.taken_by).where(_INBOX.c.update_id == update_id, _INBOX.c.handled_at.is_(None))
+        ).first()
+    return row.taken_by if row is not None else None
 
 
 def handled(database: Database, update_id: int, now: datetime | None = None) -> None:
@@ -194,19 +245,35 @@ def handled(database: Database, update_id: int, now: datetime | None = None) -> 
         )
 
 
-def chats_waiting(database: Database, worker: str | None = None, now: datetime | None = None) -> list[int]:
-    """Chats with unhandled rows that no live worker holds (with `worker`, its own rows count as free)."""
+def handled_in(db: Db, update_id: int, now: datetime | None = None) -> None:
+    """`handled`, in the caller's transaction: the one that applies the update and stores its replies in
+    the outbox (from then on the outbox, not the inbox, holds what is owed for it)."""
+    db.connection().execute(
+        update(_INBOX)
+        .where(_INBOX.c.update_id == update_id, _INBOX.c.handled_at.is_(None))
+        .values(handled_at=now or utcnow(), data={}, taken_by=None, taken_at=None)
+    )
+
+
+def chats_waiting(
+    database: Database,
+    worker: str | None = None,
+    now: datetime | None = None,
+    gone: Callable[[str | None], bool] | None = None,
+) -> list[int]:
+    """Chats with unhandled rows that no live worker holds (with `worker`, its own rows count as free;
+    with `gone`, so do the rows of a holder whose process has ended)."""
     now = now or utcnow()
     free = or_(_INBOX.c.taken_by.is_(None), _INBOX.c.taken_at < now - LEASE)
     if worker is not None:
         free = or_(free, _INBOX.c.taken_by == worker)
     with database.engine.connect() as conn:
         rows = conn.execute(
-            select(_INBOX.c.chat_id, _INBOX.c.update_id)
-            .where(_INBOX.c.handled_at.is_(None), free)
+            select(_INBOX.c.chat_id, _INBOX.c.update_id, _INBOX.c.taken_by, free.label("free"))
+            .where(_INBOX.c.handled_at.is_(None))
             .order_by(_INBOX.c.update_id)
         ).all()
-    return list(dict.fromkeys(r.chat_id for r in rows))
+    return list(dict.fromkeys(r.chat_id for r in rows if r.free or (gone is not None and gone(r.taken_by))))
 
 
 def sweep(database: Database, now: datetime | None = None) -> tuple[int, int]:

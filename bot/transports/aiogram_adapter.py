@@ -15,6 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -73,6 +74,8 @@ async def _guard(call: Awaitable[T]) -> T:
         if "not modified" in exc.message.lower():
             raise common.NotModified() from None
         raise common.ApiError(f"bad request: {exc.message}") from None
+    except TelegramEntityTooLarge:
+        raise common.TooLarge("request entity too large") from None
     except (TelegramNetworkError, TelegramServerError) as exc:
         raise common.Transient(type(exc).__name__) from None
     except TelegramAPIError as exc:

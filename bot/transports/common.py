@@ -9,6 +9,7 @@ refusals, retries — happens in this module, so both frameworks behave the same
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import logging
 import random
@@ -22,7 +23,8 @@ from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import files
-from bot.service import Assistant, Outgoing
+from bot.service import Assistant, OutFile, Outgoing
+from bot.storage import leases, outbox
 from bot.storage.db import unavailable
 from bot.transports.ratelimit import InProcessLimiter, Limiter
 from conversations import Incoming
@@ -66,6 +68,11 @@ SORRY = N_(
     "Sorry, something went wrong on my side and your last message was not saved. "
     "Please send it again in a minute."
 )
+CONTINUING = N_("Sorry, I was interrupted while preparing your documents. Continuing with the rest now.")
+NOT_ARRIVED = N_(
+    "⚠️ “{name}” ({size} MB) did not arrive: Telegram refused it as too large for a bot to send. Its SHA-256 "
+    "is <code>{sha256}</code>. Everything else is sent as usual."
+)
 FILE_TOO_BIG = N_(
     "That file is {size} MB; the limit is {limit} MB. Please send a smaller photo or a shorter PDF."
 )
@@ -94,6 +101,10 @@ class NotModified(ApiError):
 
 class Forbidden(ApiError):
     """The user blocked the bot, or the chat is gone: nothing can be delivered."""
+
+
+class TooLarge(ApiError):
+    """HTTP 413: the file is over what the Bot API takes from a bot. Never retried."""
 
 
 class StorageUnavailable(Exception):
@@ -443,6 +454,7 @@ class _Album:
     update_ids: list[int] = field(default_factory=list)
     notes: list[Outgoing] = field(default_factory=list)
     last: list[Outgoing] = field(default_factory=list)
+    dropped: list[Outgoing] = field(default_factory=list)  # replies of earlier items, never sent
     timer: asyncio.Task | None = None
 
 
@@ -464,6 +476,9 @@ class Bridge:
     _inflight: int = 0
     _albums: dict[int, _Album] = field(default_factory=dict)  # chat -> the album being received
     _presses: OrderedDict[tuple[int, int, str], int] = field(default_factory=OrderedDict)  # -> update id
+    _unmarked: set[int] = field(default_factory=set)  # outbox rows sent but not yet deleted (database away)
+    owed: set[int] = field(default_factory=set)  # chats with outbox rows left by a stopped process
+    _resending: set[asyncio.Task] = field(default_factory=set)
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(self.tz)
@@ -501,6 +516,8 @@ class Bridge:
                     return True
                 await self._quietly(self.api.answer_callback(update.pressed.callback_id))
             async with self.chat_lock(update.chat_id):
+                if update.chat_id in self.owed:  # left by a stopped process: sent before anything newer
+                    await self._resend_locked(update.chat_id)
                 if group:
                     await self._album_item(update, group)
                     mark = False  # marked handled when the album's answer is sent
@@ -541,7 +558,31 @@ class Bridge:
             self._presses.pop((update.chat_id, update.pressed.message_id, update.pressed.data), None)
 
     async def _apply(self, update: Update) -> None:
-        await self.deliver(update.chat_id, await self._replies_or_sorry(update))
+        replies = await self._replies_or_sorry(update)
+        if not replies and self.assistant.outbox_worker is not None:
+            # applied before (a process stopped after applying it): what it still owes is in the outbox
+            await self._resend_locked(update.chat_id)
+            return
+        if replies and replies[0].after_others:
+            await self._after_others(update.chat_id, replies)
+            return
+        await self.deliver(update.chat_id, replies)
+
+    async def _after_others(self, chat_id: int, replies: list[Outgoing]) -> None:
+        """Another worker still sends earlier messages of this chat: wait until it is done (or gone, or its
+        lease ran out), then send what the chat is owed, in order."""
+        worker = self.assistant.outbox_worker
+        assert worker is not None
+        while True:
+            rows = await asyncio.to_thread(outbox.take, self.assistant.db, chat_id, worker, leases.gone)
+            if rows is not None:
+                break
+            await asyncio.sleep(0.05)
+        ours = {m.queued for m in replies}
+        if all(row.id in ours for row in rows):
+            await self.deliver(chat_id, [m for m in replies if m.queued in {r.id for r in rows}])
+        else:  # a dead worker's messages first, then ours
+            await self.deliver(chat_id, [Outgoing.from_row(row) for row in rows], resumed=True)
 
     async def _album_item(self, update: Update, group: str) -> None:
         """Apply one item of an album now; keep its replies until the album is complete."""
@@ -557,6 +598,7 @@ class Bridge:
         replies = [m for m in replies if not m.refusal]
         album.notes.extend(refusals)
         if any(m.asks or m.choices for m in replies):
+            album.dropped.extend(album.last)  # an earlier item's question, asked again after the last
             album.last = replies  # the question as it stands after this item
         else:
             album.notes.extend(replies)  # an error: the merchant must hear of it
@@ -582,6 +624,8 @@ class Bridge:
             album.timer.cancel()
         try:
             async with self.chat_lock(chat_id):
+                for message in album.dropped:
+                    await self._sent(message)
                 await self.deliver(chat_id, album.notes + album.last)
         except Exception as exc:
             log.error("album answer failed: %s", type(exc).__name__)
@@ -615,19 +659,23 @@ class Bridge:
         if update.kind == "text":
             return await self._process(Incoming.from_text(update.text, **base))
         if update.kind == "choice" and update.pressed is not None:
-            await self._show_chosen(update.chat_id, update.pressed)
             pressed = update.pressed
-            return await self._process(
-                Incoming(kind="choice", choice=pressed.data, message_id=pressed.message_id, **base)
-            )
+            event = Incoming(kind="choice", choice=pressed.data, message_id=pressed.message_id, **base)
+            if self.assistant.outbox_worker is None:
+                await self._show_chosen(update.chat_id, pressed)
+                return await self._process(event)
+            edit = self._chosen_edit(pressed)  # stored with the replies, sent first
+            return await self._process(event, [edit] if edit is not None else [])
         if update.kind == "file" and update.file is not None:
             return await self._file(update, base)
         return await self._process(
             Incoming(kind="unsupported", unsupported=update.unsupported or "other", **base)
         )
 
-    async def _process(self, event: Incoming) -> list[Outgoing]:
-        """Apply the event; documents it asks for stay `render` jobs, rendered while they are sent."""
+    async def _process(self, event: Incoming, lead: list[Outgoing] | None = None) -> list[Outgoing]:
+        """Apply the event; documents it asks for stay jobs, rendered while they are sent."""
+        if lead:
+            return await asyncio.to_thread(self.assistant.apply, event, lead)
         return await asyncio.to_thread(self.assistant.apply, event)
 
     async def _file(self, update: Update, base: dict) -> list[Outgoing]:
@@ -660,16 +708,25 @@ class Bridge:
         in_album = infile.media_group_id is not None
         return await self._process(Incoming(kind="file", file=ref, in_album=in_album, **base))
 
-    async def _show_chosen(self, chat_id: int, pressed: Pressed) -> None:
-        """Edit the question to show the answer given, and take its buttons away."""
+    def _chosen_edit(self, pressed: Pressed) -> Outgoing | None:
+        """The edit that shows the answer given under the question and takes its buttons away."""
         label = next((lbl for row in pressed.rows for lbl, data in row if data == pressed.data), None)
         if pressed.message_id is None or label is None or not pressed.message_text:
-            return
+            return None
         question = entities_to_html(pressed.message_text, pressed.entities)
         text = f"{question}\n\n✅ <b>{html.escape(label, quote=False)}</b>"
         if len(text) > TEXT_LIMIT:
-            return
-        message_id = pressed.message_id
+            return None
+        return Outgoing(text=text, edit=pressed.message_id)
+
+    async def _show_chosen(self, chat_id: int, pressed: Pressed) -> None:
+        edit = self._chosen_edit(pressed)
+        if edit is not None:
+            await self._edit(chat_id, edit)
+
+    async def _edit(self, chat_id: int, edit: Outgoing) -> None:
+        message_id, text = edit.edit, edit.text or ""
+        assert message_id is not None
         await self._quietly(
             self.call(chat_id, lambda: self.api.edit_text(chat_id, message_id, text, None)),
             expected=(NotModified,),
@@ -677,9 +734,17 @@ class Bridge:
 
     # --- sending ---------------------------------------------------------------------------------
 
-    async def deliver(self, chat_id: int, messages: list[Outgoing]) -> None:
+    async def deliver(self, chat_id: int, messages: list[Outgoing], *, resumed: bool = False) -> None:
         """Send messages in order. Documents still to render are rendered one at a time (off the event
-        loop) and sent as each is ready; with several, the message before them shows progress."""
+        loop) and sent as each is ready; with several, the message before them shows progress.
+
+        Messages stored in the outbox (`queued`) are deleted from it as each is sent, a document job's
+        progress is recorded after each call, so that after a crash at most the call on the wire is made
+        again. `resumed`: they were left by a process that stopped; a job goes on with an apology, and
+        the outputs menu is shown again at the end."""
+        if self.assistant.outbox_worker is not None and any(m.queued for m in messages):
+            await self._deliver_stored(chat_id, messages, resumed=resumed)
+            return
         total = sum(1 for m in messages if m.render is not None) or sum(1 for m in messages if m.file)
         progress: tuple[int, str, Rows | None] | None = None
         done = 0
@@ -691,24 +756,254 @@ class Bridge:
             else:
                 parts = [message]
             for part in parts:
+                if part.edit is not None:
+                    await self._edit(chat_id, part)
+                    continue
                 if part.text:
                     rows = self._with_page(part, keyboard(part.choices))
                     message_id = await self.send_text(chat_id, part.text, rows)
                     if total >= 2 and done == 0 and progress is None and len(part.text) < TEXT_LIMIT - 20:
                         progress = (message_id, part.text, rows)
                 if part.file is not None:
-                    out = part.file
                     async with self.chat_action(chat_id, "upload_document"):
-                        await self.call(
-                            chat_id,
-                            lambda out=out: self.api.send_document(chat_id, out.name, out.data, out.mime),
-                        )
+                        await self._send_file(chat_id, part.file, language_from_code(None))
                     if message.render is None:
                         done += 1
                         edited_at = await self._maybe_progress(chat_id, progress, done, total, edited_at)
             if message.render is not None:
                 done += 1
                 edited_at = await self._maybe_progress(chat_id, progress, done, total, edited_at)
+
+    async def _deliver_stored(self, chat_id: int, messages: list[Outgoing], *, resumed: bool) -> None:
+        lang = next(
+            (m.documents.lang if m.documents else m.lang for m in messages if m.documents or m.lang), None
+        )
+        apologised = False
+        progress: tuple[int, str, Rows | None] | None = None
+        for index, message in enumerate(messages):
+            try:
+                progress = await self._deliver_one(
+                    chat_id,
+                    messages,
+                    index,
+                    resumed=resumed,
+                    lang=lang,
+                    apologised=apologised,
+                    progress=progress,
+                )
+            except Forbidden:  # blocked, or the chat is gone: nothing of it can be delivered
+                log.info("chat unreachable; dropping what it was owed")
+                for message in messages[index:]:
+                    await self._sent(message)
+                return
+            except (Transient, RetryAfter):
+                raise  # kept in the outbox: sent again by the maintenance round
+            except ApiError as exc:  # refused for good (a bad request): the next ones still go
+                log.error("stored message refused: %s", exc)
+                await self._sent(message)
+            apologised = apologised or (resumed and (message.documents is not None or message.progress))
+
+    async def _deliver_one(
+        self,
+        chat_id: int,
+        messages: list[Outgoing],
+        index: int,
+        *,
+        resumed: bool,
+        lang: str | None,
+        apologised: bool,
+        progress: tuple[int, str, Rows | None] | None,
+    ) -> tuple[int, str, Rows | None] | None:
+        """Send one stored message; the progress message of the job that follows, if it is one."""
+        message = messages[index]
+        later = messages[index + 1] if index + 1 < len(messages) else None
+        if message.if_resumed and not resumed:
+            await self._sent(message)
+            return progress
+        if resumed and not apologised and (message.documents is not None or message.progress):
+            await self.send_text(chat_id, translate(lang or "zh", CONTINUING), None)
+        if message.edit is not None:
+            await self._edit(chat_id, message)
+            if message.queued is not None:  # deleted with the next row: an edit made again changes nothing
+                self._unmarked.add(message.queued)
+            if later is None:
+                await self._sent(message)
+        elif message.documents is not None:
+            await self._documents(chat_id, message, progress)
+            return None
+        elif message.export is not None:
+            async with self.chat_action(chat_id, "upload_document"):
+                parts = await asyncio.to_thread(self.assistant.export_files, chat_id, message.export)
+            await self._send_parts(chat_id, message, parts, lang or "zh")
+            await self._sent(message)
+        elif message.text:
+            rows = self._with_page(message, keyboard(message.choices))
+            message_id = await self._send_stored_text(chat_id, message, rows)
+            then = None
+            if message.progress and later is not None and later.documents is not None:
+                progress = (message_id, message.text, rows)
+                later.state = {**(later.state or {}), "progress": [message_id, message.text, rows]}
+                then = (later.queued, later.state)
+            await self._sent(message, then=then)
+        else:
+            await self._sent(message)
+        return progress
+
+    async def _send_stored_text(self, chat_id: int, message: Outgoing, rows: Rows | None) -> int:
+        """A stored text (in pieces when long), skipping the pieces a stopped process sent."""
+        pieces = split_text(message.text or "")
+        first = int((message.state or {}).get("pieces", 0))
+        message_id = 0
+        for index in range(first, len(pieces)):
+            last = index == len(pieces) - 1
+            piece = pieces[index]
+            message_id = await self.call(
+                chat_id,
+                lambda piece=piece, last=last: self.api.send_text(chat_id, piece, rows if last else None),
+            )
+            if not last:
+                await self._progress(message, {"pieces": index + 1})
+        return message_id
+
+    async def _documents(
+        self, chat_id: int, message: Outgoing, progress: tuple[int, str, Rows | None] | None
+    ) -> None:
+        """A stored document job: each document rendered and its parts sent; progress recorded after each."""
+        job = message.documents
+        assert job is not None
+        state = dict(message.state or {})
+        if progress is None and state.get("progress"):
+            mid, text, rows = state["progress"]
+            progress = (int(mid), str(text), rows)
+        total = len(job.output_ids)
+        done = int(state.get("done", 0))
+        edited_at = 0.0
+        for index in range(done, total):
+            async with self.chat_action(chat_id, "upload_document"):
+                parts = await asyncio.to_thread(self.assistant.render_job, job.job(index))
+            skip = int(state.get("parts", 0)) if index == done else 0
+            for number, part in enumerate(parts):
+                if number < skip:
+                    continue
+                if part.text:
+                    await self.send_text(chat_id, part.text, keyboard(part.choices))
+                if part.file is not None:
+                    async with self.chat_action(chat_id, "upload_document"):
+                        await self._send_file(chat_id, part.file, job.lang)
+                state.update(done=index, parts=number + 1)
+                if number + 1 < len(parts):
+                    await self._progress(message, state)
+            state.update(done=index + 1, parts=0)
+            if index + 1 < total:
+                await self._progress(message, state)
+            edited_at = await self._maybe_progress(chat_id, progress, index + 1, total, edited_at)
+        await self._sent(message)
+
+    async def _send_parts(self, chat_id: int, message: Outgoing, parts: list[Outgoing], lang: str) -> None:
+        state = dict(message.state or {})
+        for number, part in enumerate(parts):
+            if number < int(state.get("parts", 0)):
+                continue
+            if part.text:
+                await self.send_text(chat_id, part.text, keyboard(part.choices))
+            if part.file is not None:
+                async with self.chat_action(chat_id, "upload_document"):
+                    await self._send_file(chat_id, part.file, lang)
+            if number + 1 < len(parts):
+                state["parts"] = number + 1
+                await self._progress(message, state)
+
+    async def _send_file(self, chat_id: int, out: OutFile, lang: str) -> None:
+        """sendDocument; a file Telegram refuses as too large (413) is not tried again: the merchant is told
+        which one did not arrive, with its SHA-256."""
+        try:
+            await self.call(chat_id, lambda: self.api.send_document(chat_id, out.name, out.data, out.mime))
+        except TooLarge:
+            log.warning("a %d-byte document was refused as too large", len(out.data))
+            note = translate(
+                lang,
+                NOT_ARRIVED,
+                name=html.escape(out.name, quote=False),
+                size=f"{len(out.data) / 1_048_576:.1f}",
+                sha256=hashlib.sha256(out.data).hexdigest(),
+            )
+            await self.send_text(chat_id, note, None)
+
+    # --- the outbox's bookkeeping ------------------------------------------------------------------
+
+    async def resend_waiting(self) -> int:
+        """Send what the outbox still holds for chats no live worker is sending to: left by a process that
+        stopped (at start; a dead worker's once its lease is free), or kept while Telegram or the
+        database was away (every maintenance round). Returns the number of chats."""
+        worker = self.assistant.outbox_worker
+        if worker is None:
+            return 0
+        chats = await asyncio.to_thread(outbox.chats_waiting, self.assistant.db, worker, leases.gone)
+        chats = [c for c in chats if c not in self._albums and c not in self._locks]  # not being handled now
+        for chat_id in chats:
+            self.owed.add(chat_id)
+            task = asyncio.create_task(self._resend_quietly(chat_id))
+            self._resending.add(task)
+            task.add_done_callback(self._resending.discard)
+        return len(chats)
+
+    async def _resend_quietly(self, chat_id: int) -> None:
+        self._inflight += 1
+        try:
+            async with self.chat_lock(chat_id):
+                if chat_id in self.owed:
+                    await self._resend_locked(chat_id)
+        except Exception as exc:
+            log.warning("outbox not sent yet (%s); tried again later", type(exc).__name__)
+        finally:
+            self._inflight -= 1
+
+    async def _resend_locked(self, chat_id: int) -> None:
+        """Send the chat's stored rows (the caller holds the chat lock)."""
+        worker = self.assistant.outbox_worker
+        assert worker is not None
+        self.owed.discard(chat_id)
+        rows = await asyncio.to_thread(outbox.take, self.assistant.db, chat_id, worker, leases.gone)
+        if not rows:
+            return  # nothing left, or a live worker is sending them
+        messages = [Outgoing.from_row(row) for row in rows]
+        for message in [m for m in messages if m.queued in self._unmarked]:  # sent before the database left
+            await self._sent(message)
+            messages.remove(message)
+        if messages:
+            log.info("sending what a stopped process owed", extra={"messages": len(messages)})
+            await self.deliver(chat_id, messages, resumed=True)
+
+    async def _progress(self, message: Outgoing, state: dict) -> None:
+        message.state = dict(state)
+        if message.queued is None:
+            return
+        try:
+            await asyncio.to_thread(outbox.progress, self.assistant.db, message.queued, message.state)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("outbox progress not recorded (%s)", type(exc).__name__)
+
+    async def _sent(self, message: Outgoing, then: tuple[int | None, dict] | None = None) -> None:
+        """A stored message is sent: delete its row (kept in memory and retried if the database is away)."""
+        if message.queued is None:
+            return
+        self._unmarked.add(message.queued)
+        ids = tuple(self._unmarked)
+        try:
+            await asyncio.to_thread(
+                outbox.sent,
+                self.assistant.db,
+                *ids,
+                then=(then[0], then[1]) if then is not None and then[0] is not None else None,
+            )
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("outbox row not marked sent (%s); kept to mark later", type(exc).__name__)
+            return
+        self._unmarked.difference_update(ids)
 
     def _with_page(self, message: Outgoing, rows: Rows | None) -> Rows | None:
         """The review gets a button that opens the whole case as a page (when this server serves it)."""

@@ -9,7 +9,8 @@ to the previous one, so a chat's updates are stored in order even when several w
 Each chat's stored updates are fed oldest first to the framework's own entry point (`feed`), one at a
 time, in a background worker per chat; chats go in parallel. A row is *taken* (a lease) before it is
 fed, so a worker that finds an older row of the chat taken by another worker waits for it. A row is
-marked handled once its replies are sent. At start, and every `maintenance` seconds, rows left
+marked handled in the transaction that applies it and stores its replies in the outbox (or, for
+an update that is not applied, once it was fed). At start, and every `maintenance` seconds, rows left
 unhandled (a crash, a dead worker) are handled. When the database is unavailable the merchant is
 told, once per message, that it waits; it is retried with backoff and handled when the database is
 back.
@@ -23,7 +24,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from bot.storage import Database, inbox
+from bot.storage import Database, inbox, leases
 from bot.storage.db import unavailable
 from conversations.i18n import N_
 
@@ -52,15 +53,19 @@ class Intake:
         max_retry: float = 30.0,
         maintenance: float = 30.0,
         album_done: Callable[[int], Awaitable[None]] | None = None,
+        marked: Callable[[int], bool] | None = None,
     ) -> None:
         self.database = database
         self.feed = feed
         self.tell = tell
         self.worker = worker
+        leases.register(worker)  # a runtime of this process: its leases are not those of a dead process
         self.retry = retry
         self.max_retry = max_retry
         self.maintenance = maintenance
         self.album_done = album_done or _nothing
+        # True when feeding the update already marked its row handled (in the transaction that applied it)
+        self.marked = marked or (lambda _update_id: False)
         self._locks: dict[int, asyncio.Lock] = {}
         self._lock_users: dict[int, int] = {}
         self._workers: dict[int, asyncio.Task] = {}
@@ -165,7 +170,9 @@ class Intake:
         try:
             async with lock:
                 while True:
-                    rows = await asyncio.to_thread(inbox.pending, self.database, chat_id)
+                    rows, taken = await asyncio.to_thread(
+                        inbox.pending_and_take, self.database, chat_id, self.worker
+                    )
                     if not rows:
                         return True
                     batch = rows[:1]
@@ -178,19 +185,23 @@ class Intake:
                             await asyncio.sleep(quiet)
                             continue
                         batch = items
+                    mine = []  # every row of the batch taken before any is fed: an album is one worker's
                     for row in batch:
-                        while not await asyncio.to_thread(
-                            inbox.take, self.database, row.update_id, self.worker
-                        ):
+                        tries = 0
+                        while row.update_id != taken and not await self._take(row, look=tries % 20 == 0):
+                            tries += 1
                             await asyncio.sleep(0.05)  # another worker handles it; ours come after it
                             if not await asyncio.to_thread(inbox.is_pending, self.database, row.update_id):
                                 break
                         else:
-                            if not await self.feed(self._originals.get(row.update_id, row.data)):
-                                await self._tell_once(row.data)
-                                return False
+                            mine.append(row)
+                    for row in mine:
+                        if not await self.feed(self._originals.get(row.update_id, row.data)):
+                            await self._tell_once(row.data)
+                            return False
+                        if not self.marked(row.update_id):
                             await asyncio.to_thread(inbox.handled, self.database, row.update_id)
-                            self._originals.pop(row.update_id, None)
+                        self._originals.pop(row.update_id, None)
                     if group is not None:
                         await self.album_done(chat_id)
         except Exception as exc:
@@ -203,9 +214,22 @@ class Intake:
             if not self._lock_users[chat_id]:  # forget idle chats
                 del self._lock_users[chat_id], self._locks[chat_id]
 
+    async def _take(self, row: inbox.Stored, look: bool = True) -> bool:
+        """Lease the row; a lease held by a process that is gone is taken over at once (`look`: find out
+        who holds it; a waiting worker looks once a second)."""
+        if await asyncio.to_thread(inbox.take, self.database, row.update_id, self.worker):
+            return True
+        if not look:
+            return False
+        holder = await asyncio.to_thread(inbox.holder, self.database, row.update_id)
+        if holder is None or not leases.gone(holder):
+            return False
+        log.info("taking over the lease of a worker that is gone", extra={"update_id": row.update_id})
+        return await asyncio.to_thread(inbox.take, self.database, row.update_id, self.worker, None, holder)
+
     async def recover(self) -> int:
         """Handle what was stored and not handled (a crash, a dead worker, a database that was away)."""
-        chats = await asyncio.to_thread(inbox.chats_waiting, self.database, self.worker)
+        chats = await asyncio.to_thread(inbox.chats_waiting, self.database, self.worker, None, leases.gone)
         for chat_id in chats:
             self.schedule(chat_id)
         return len(chats)
@@ -223,6 +247,7 @@ class Intake:
     async def stop(self, timeout: float = 60.0) -> None:
         """Let running chat workers finish (their replies are sent); give up retrying."""
         self._stopping = True
+        leases.unregister(self.worker)
         workers = list(self._workers.values())
         if workers:
             _, late = await asyncio.wait(workers, timeout=timeout)

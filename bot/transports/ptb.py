@@ -24,7 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.transports import common
-from bot.transports.ptb_request import AiohttpRequest
+from bot.transports.ptb_request import AiohttpRequest, EntityTooLarge
 
 log = logging.getLogger("bot.telegram.ptb")
 T = TypeVar("T")
@@ -44,6 +44,8 @@ async def _guard(call: Awaitable[T]) -> T:
         if "not modified" in str(exc).lower():
             raise common.NotModified() from None
         raise common.ApiError(f"bad request: {exc.message}") from None
+    except EntityTooLarge:
+        raise common.TooLarge("request entity too large") from None
     except (error.TimedOut, error.NetworkError) as exc:
         raise common.Transient(type(exc).__name__) from None
     except error.TelegramError as exc:

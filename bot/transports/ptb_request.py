@@ -19,6 +19,10 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+class EntityTooLarge(NetworkError):
+    """HTTP 413: the upload is over the Bot API's limit; the same call would fail again."""
+
+
 class AiohttpRequest(BaseRequest):
     def __init__(
         self,
@@ -87,6 +91,8 @@ class AiohttpRequest(BaseRequest):
                 data = fields
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as response:
+                if response.status == 413:  # ptb would raise a NetworkError, which reads as "try again"
+                    raise EntityTooLarge("Request Entity Too Large")
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import socket
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -25,7 +23,7 @@ from bot.miniapp.pages import CasePages
 from bot.reminders import ReminderLoop, Undeliverable
 from bot.service import Assistant
 from bot.settings import Settings
-from bot.storage import Database
+from bot.storage import Database, leases
 from bot.transports import common, webhook
 from bot.transports.intake import WAITING, Intake
 from bot.transports.ratelimit import Limiter, make_limiter
@@ -87,12 +85,15 @@ class Runtime:
         self.warm_up = WarmUp(ocr=settings.ocr) if warm_up else None
         quiet_logs(settings.token)
         self.database = database or Database(settings.database_url)
+        # one getUpdates consumer per bot (Telegram refuses a second): its leases are its own after a restart
+        self.worker = "polling" if settings.mode == "polling" else leases.worker_id(f"{id(self):x}")
         self.assistant = Assistant(
             self.database,
             tz=settings.timezone,
             max_file_bytes=settings.max_file_mb * 1024 * 1024,
             retention_days=settings.retention_days,
             ocr=settings.ocr,
+            outbox_worker=self.worker,
         )
         self.adapter = make_adapter(settings, self._on_update)
         self.bridge = common.Bridge(
@@ -107,20 +108,19 @@ class Runtime:
         self.reminders = ReminderLoop(
             self.database, self._send_reminder, settings.timezone, clock=clock, interval=reminder_interval
         )
-        # one getUpdates consumer per bot (Telegram refuses a second): its leases are its own after a restart
-        webhook_worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[-64:]
-        worker = "polling" if settings.mode == "polling" else webhook_worker
         self.intake = Intake(
             self.database,
             self._feed,
             self._tell_waiting,
-            worker=worker,
+            worker=self.worker,
             retry=max(backoff, 0.01),
             maintenance=inbox_interval,
             album_done=self.bridge.finish_album,
+            marked=self._marked,
         )
         self.clock = clock
         self.retention_interval = retention_interval
+        self.inbox_interval = inbox_interval
         self.host = host
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -148,6 +148,16 @@ class Runtime:
             return False
         return True
 
+    def _marked(self, update_id: int) -> bool:
+        """The inbox row was marked handled when the update was applied (with its replies stored)."""
+        applied = self.assistant.applied
+        if update_id in applied:
+            applied.discard(update_id)
+            return True
+        if len(applied) > 10_000:  # applied outside the inbox (nothing asks): forget
+            applied.clear()
+        return False
+
     async def _get_updates(self, offset: int | None) -> list[dict]:
         return await self.adapter.get_updates(offset, POLL_TIMEOUT)
 
@@ -171,6 +181,16 @@ class Runtime:
             except Exception as exc:
                 log.error("retention round failed: %s", type(exc).__name__)
             await asyncio.sleep(self.retention_interval)
+
+    async def _outbox_rounds(self) -> None:
+        """Every `inbox_interval`: send what the outbox still holds (Telegram or the database was away,
+        a worker died)."""
+        while True:
+            await asyncio.sleep(self.inbox_interval)
+            try:
+                await self.bridge.resend_waiting()
+            except Exception as exc:
+                log.warning("outbox round failed (%s)", type(exc).__name__)
 
     async def _send_reminder(self, chat_id: int, html_text: str) -> None:
         async with self.bridge.chat_lock(chat_id):
@@ -234,6 +254,10 @@ class Runtime:
                 await self._serve(web.Application(client_max_size=1024 * 1024))
                 log.info("case page on port %s", self.port)
             await self.bridge.call(None, api.delete_webhook)
+        leases.register(self.worker)
+        owed = await self.bridge.resend_waiting()  # replies a stopped process applied and did not send
+        if owed:
+            log.info("sending replies stored before the start", extra={"chats": owed})
         waiting = await self.intake.recover()  # stored before a stop or a crash, not yet handled
         if waiting:
             log.info("handling updates stored before the start", extra={"chats": waiting})
@@ -243,6 +267,7 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.intake.maintain()))
         self._tasks.append(asyncio.create_task(self.reminders.run()))
         self._tasks.append(asyncio.create_task(self._retention()))
+        self._tasks.append(asyncio.create_task(self._outbox_rounds()))
 
     async def _serve(self, app: web.Application) -> None:
         """Listen on PORT with `app`, plus the case page when PUBLIC_URL says where it is reached."""
@@ -283,6 +308,7 @@ class Runtime:
         await self.adapter.close()
         if hasattr(self.bridge.limiter, "aclose"):
             await self.bridge.limiter.aclose()
+        leases.unregister(self.worker)
         await asyncio.to_thread(self.database.dispose)
 
 
