@@ -112,7 +112,7 @@ async def _child(framework: str, touched: int) -> dict:
     gc.collect()
     result["after_warm_up_mb"] = rss_mb()
     from bot.ocr import read_image
-    from bot.ocr.synth import corpus
+    from testkit.synth import corpus
 
     read_image(corpus(1, 1)[0].jpeg)
     gc.collect()

@@ -46,7 +46,9 @@ class Outgoing:
     choices: list[Choice] = field(default_factory=list)
     asks: str | None = None
     item: int | None = None
+    asks_all: list[str] | None = None
     file: OutFile | None = None
+    refusal: bool = False  # a file not kept: said even when an album's later replies replace this one's
     render: RenderJob | None = None  # a document still to render (`Assistant.apply`); see `render_job`
     lang: str | None = (
         None  # the language the text is in (the runtime's own buttons, a job's notes follow it)
@@ -189,19 +191,27 @@ class Assistant:
         with self.db.session() as db:
             user = repo.lock_user(db, user_id)
             lang = user.lang or language_from_code(language_code)
-        note = "⚠️ " + translate(lang, refused.message, **refused.params)
-        return [Outgoing(text=note)]
+            session = repo.load_session(db, user)
+            note = "⚠️ " + translate(session.lang or lang, refused.message, **refused.params)
+            now = datetime.now(self.tz)
+            event = Incoming(kind="refused", user_id=user_id, now=now, language_code=language_code)
+            ctx = Context(now=now, tz=self.tz, profile=user.profile, retention_days=self.retention_days)
+            replies = handle(session, event, ctx).replies  # not saved: the question is only repeated
+        question = [
+            Outgoing(text=r.text, choices=r.choices, asks=r.asks, item=r.item, asks_all=r.asks_all)
+            for r in replies
+            if session.case is not None
+        ]
+        return [Outgoing(text=note, refusal=True), *question]
 
     # --- events ----------------------------------------------------------------------------------
 
     def _read_photo(self, event: Incoming) -> Incoming:
-        """OCR a slip photo before the transaction (it takes about a second), when the question wants it."""
-        if (
-            not self.ocr
-            or event.kind != "file"
-            or event.file is None
-            or not event.file.mime.startswith("image/")
-        ):
+        """Read a photo or PDF (a slip, a bank notice) before the transaction (about a second), when the
+        case wants it."""
+        if not self.ocr or event.kind != "file" or event.file is None:
+            return event
+        if not (event.file.mime.startswith("image/") or event.file.mime == "application/pdf"):
             return event
         with self.db.session() as db:
             user = repo.lock_user(db, event.user_id)
@@ -210,20 +220,24 @@ class Assistant:
                 return event
             data = repo.blob(db, event.file.sha256)
         slot = next_slot(session) if session.case is not None else None
+        if event.in_album and slot is not None and slot.step.group == "evidence":
+            return event  # an album's photos are evidence as sent: reading each would hold up the album
         if data is None or not wants_reading(
             session.conv, session.case, slot.step.field if slot else None, slot.item if slot else None
         ):
             return event
         try:
-            from bot.ocr import read_image
+            from bot.ocr import read
 
-            found = read_image(data)
+            found = read(data, event.file.mime)
         except Exception:  # an unreadable image is still evidence; the merchant types instead
-            log.warning("OCR failed on a %s photo", event.file.mime, exc_info=True)
+            log.warning("OCR failed on a %s file", event.file.mime, exc_info=True)
             return dataclasses.replace(
-                event, reading={"layout": "unknown", "fields": {}, "confidence": {}, "lines": 0}
+                event,
+                reading={"kind": "other", "layout": "unknown", "fields": {}, "confidence": {}, "lines": 0},
             )
         reading = {
+            "kind": found.kind,
             "layout": found.layout,
             "fields": dict(found.fields),
             "confidence": dict(found.confidence),
@@ -332,7 +346,12 @@ class Assistant:
         stamp = event.now.strftime("%Y%m%d")
         for index, reply in enumerate(outcome.replies):
             message = Outgoing(
-                text=reply.text, choices=reply.choices, asks=reply.asks, item=reply.item, lang=reply.lang
+                text=reply.text,
+                choices=reply.choices,
+                asks=reply.asks,
+                item=reply.item,
+                asks_all=reply.asks_all,
+                lang=reply.lang,
             )
             messages.append(message)
             if reply.action == "export":

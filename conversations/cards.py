@@ -17,8 +17,9 @@ one detector, used everywhere the masker runs:
 4. its digits other than the first 6 and the last 4 are replaced by `*` in the original text, which
    otherwise keeps its shape (separators, widths).
 
-Numbers whose first digit is 0 or 8 are left alone: no payment card starts so (ISO/IEC 7812 major
-industry identifiers), while UnionPay merchant numbers (商户编号, 15 digits starting 8) can pass Luhn
+Numbers whose first digit is 0, 1 or 8 are left alone: no payment card taken at a POS starts so
+(ISO/IEC 7812 major industry identifiers: 0 is the standards body's, 1 airlines', 8 health and
+telecommunications), while UnionPay merchant numbers (商户编号, 15 digits starting 8) can pass Luhn
 by chance and must stay readable. A run of more than 19 digits with nothing between them (a WeChat or
 Alipay transaction number) is one group, never cut into a card number.
 """
@@ -45,6 +46,8 @@ _OTHER_DIGITS = (
 )
 _RUN = re.compile(rf"[\d{_OTHER_DIGITS}]+")
 _LATIN = re.compile(r"[A-Za-z]")
+_UUID = re.compile(r"(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f-])")
+_WORD_PART = re.compile(r"[A-Za-z][-_](?=\d)")
 
 Digit = tuple[int, int, str]  # position in the text, index among the character's digits, the digit
 
@@ -66,7 +69,7 @@ def is_card_number(digits: str) -> bool:
         13 <= len(digits) <= 19
         and digits.isascii()
         and digits.isdigit()
-        and digits[0] not in "08"
+        and digits[0] not in "018"
         and luhn_ok(digits)
     )
 
@@ -119,6 +122,12 @@ def _chains(text: str) -> Iterator[_Chain]:
     chain = _Chain()
     end = None
     for match in _RUN.finditer(text):
+        if _WORD_PART.match(text, max(0, match.start() - 2)) and match.end() - match.start() <= 3:
+            # "SHA-256", "ID_12": a short number joined to a word is part of the word, not a group
+            if sum(chain.sizes) >= 13:
+                yield chain
+            chain, end = _Chain(), None
+            continue
         gap = _gap(text, end, match.start()) if end is not None else 1
         if gap > MAX_GAP:
             if sum(chain.sizes) >= 13:
@@ -150,6 +159,7 @@ def _grouped(sizes: list[int]) -> bool:
 def find_card_numbers(text: str) -> list[list[Digit]]:
     """Every card number in the text, as its digits with their positions (overlapping ones included)."""
     found = []
+    ids = [m.span() for m in _UUID.finditer(text)]  # a UUID's groups may be digits and pass Luhn by chance
     for chain in _chains(text):
         digits = "".join(chain.digits)
         starts = [0]
@@ -163,7 +173,8 @@ def find_card_numbers(text: str) -> list[list[Digit]]:
                 if total < 13 or not _grouped(chain.sizes[i : j + 1]):
                     continue
                 number = digits[starts[i] : starts[j + 1]]
-                if is_card_number(number):
+                first = chain.where[starts[i]][0]
+                if is_card_number(number) and not any(a <= first < b for a, b in ids):
                     found.append(
                         [
                             (*chain.where[n], d)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from conversations import reading, review
 from conversations.answers import (
     EVIDENCE_PACK,
-    answer,
     back,
     cancel,
     confirm,
@@ -21,7 +20,7 @@ from conversations.answers import (
     file_received,
     keep,
     output,
-    picked,
+    press,
     skip,
     typed,
 )
@@ -37,7 +36,7 @@ from conversations.commands import (
     start_new,
 )
 from conversations.events import Choice, Incoming, Reply
-from conversations.form import current_slot, next_slot
+from conversations.form import current_slot, next_slot, together
 from conversations.i18n import LANGUAGES, N_, language_from_code, translate
 from conversations.screens import offered_controls, outputs_menu, prompt, typed_button
 from conversations.state import Session
@@ -106,6 +105,8 @@ def handle(session: Session, event: Incoming, ctx: Context) -> Outcome:
         _choice(turn, event.choice)
     elif event.kind == "file":
         file_received(turn)
+    elif event.kind == "refused":  # the runtime said why it kept no file: the question again
+        prompt(turn)
     elif event.kind == "unsupported":
         turn.note(turn.t(UNSUPPORTED.get(event.unsupported, UNSUPPORTED_OTHER)))
         prompt(turn)
@@ -218,17 +219,11 @@ def _choice(turn: Turn, choice: str) -> None:
         start_new(turn)
         return
     slot = current_slot(turn)
-    if slot is None or slot.step.field != field_id:
+    if slot is None or field_id not in {m.step.field for m in together(session, slot)}:
         turn.note(turn.t(N_("That button belongs to an earlier message. Here is where we are:")))
         prompt(turn)
         return
-    if value not in {v for v, _ in slot.step.kind.options(session.case or {})} and not picked(
-        turn, slot, value
-    ):
-        turn.note(turn.t(N_("Please press one of the buttons below (or type its name).")))
-        prompt(turn)
-        return
-    answer(turn, slot, option=value)
+    press(turn, slot, choice)
 
 
 def _command(turn: Turn, command: str, args: str) -> None:

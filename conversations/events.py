@@ -37,7 +37,8 @@ class Incoming:
     choice: str = ""
     file: FileRef | None = None
     unsupported: str = ""  # "sticker", "voice", "location", ...
-    reading: dict | None = None  # what OCR read from a photo: {"layout", "fields", "confidence", "lines"}
+    reading: dict | None = None  # what bot.ocr read: {"kind", "layout", "fields", "confidence", "lines"}
+    in_album: bool = False  # one of several photos sent together (Telegram's media group)
     language_code: str | None = None
     first_name: str | None = None
     update_id: int | None = None
@@ -71,6 +72,7 @@ class Reply:
     choices: list[Choice] = field(default_factory=list)
     asks: str | None = None
     item: int | None = None  # index in a repeating group (txn, evidence) of the field asked
+    asks_all: list[str] | None = None  # when one message asks several fields: all of them, `asks` first
     outputs: list[str] = field(default_factory=list)  # output ids the runtime renders and attaches
     case_id: str | None = None
     lang: str = "zh"

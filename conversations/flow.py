@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from conversations.i18n import N_
 from conversations.kinds import (
@@ -31,6 +32,19 @@ Condition = Callable[[dict, dict | None], bool]  # (case, item of a repeating gr
 
 
 @dataclass(frozen=True)
+class Button:
+    """One press that answers several fields: "My terminal was stolen" is the scenario and how."""
+
+    sets: tuple[tuple[str, str], ...]  # (field id, option value), the asked field first
+    label: str
+    quiet: bool = False  # True: the label says it all; False: the other fields set are noted
+
+    @property
+    def id(self) -> str:
+        return "&".join(f"{field}={value}" for field, value in self.sets)
+
+
+@dataclass(frozen=True)
 class Step:
     field: str  # dotted id, e.g. "txn.reference_no"
     ask: str  # the question (message id)
@@ -39,6 +53,14 @@ class Step:
     optional: bool = False
     when: Condition | None = None
     help: str | None = None  # what /help says at this question
+    # the buttons instead of the kind's options (each may answer later fields too); typed answers
+    # and the plain `FIELD=VALUE` ids stay accepted
+    buttons: Callable[[dict], tuple[Button, ...]] | None = None
+    # a value earlier answers settle: stored without asking (shown in the review, editable there)
+    derive: Callable[[dict, dict | None], object] | None = None
+    # an answer offered as one tap: (case, now) -> the typed form of the value, or None
+    default: Callable[[dict, datetime], str | None] | None = None
+    default_label: str = ""  # its button, with {value}
 
     @property
     def group(self) -> str:
@@ -61,6 +83,19 @@ class Group:
     item_title: str = ""
 
 
+@dataclass(frozen=True)
+class Together:
+    """Fields asked in one message, one line each, where a person on a phone would type them together.
+
+    The prompt lists those of them still unanswered that apply (`asks_all`); an answer of one line
+    answers the first, several lines answer them in order (an empty line or "-" leaves an optional
+    field empty). Choices stay buttons and are not put together.
+    """
+
+    fields: tuple[str, ...]
+    ask: str
+
+
 def lost(case: dict, item: dict | None = None) -> bool:
     return case.get("scenario") == "lost_terminal"
 
@@ -73,8 +108,38 @@ def _incident(name: str) -> Condition:
     return lambda case, item: bool((case.get("incident") or {}).get(name))
 
 
-def _no_caption(case: dict, item: dict | None) -> bool:
-    return not (item or {}).get("caption")
+def _after_loss(case: dict, txn: dict | None) -> bool:
+    """A charge made once the terminal was gone: not a sale of the merchant's."""
+    lost_at = (case.get("incident") or {}).get("lost_at")
+    when = (txn or {}).get("datetime")
+    return lost(case) and bool(lost_at and when) and str(when) >= str(lost_at)
+
+
+def _a_sale(case: dict, txn: dict | None) -> bool:
+    return not _after_loss(case, txn)
+
+
+def thief_charges(case: dict, item: dict | None = None) -> bool:
+    """Every disputed charge came after the loss: the cardholder is no customer of the merchant's."""
+    txns = case.get("txn") or []
+    return bool(txns) and all(_after_loss(case, txn) for txn in txns)
+
+
+def _customer_questions(case: dict, item: dict | None = None) -> bool:
+    return not thief_charges(case)
+
+
+def _stage_known(case: dict, item: dict | None = None) -> bool:
+    return (case.get("dispute") or {}).get("stage") is not None
+
+
+def _via_bank(case: dict, item: dict | None) -> object:
+    """A retrieval or chargeback comes from the cardholder's bank: the customer went through it."""
+    return "via_bank" if has_bank_notice(case) else None
+
+
+def _today(case: dict, now: datetime) -> str:
+    return now.date().isoformat()
 
 
 def _english(case: dict, item: dict | None = None) -> bool:
@@ -343,12 +408,48 @@ EVIDENCE_WORDS = {
     "other": ("其他", "其它", "别的", "other"),
 }
 
+
+def _scenario_buttons(case: dict) -> tuple[Button, ...]:
+    terminal = (("case.scenario", "lost_terminal"),)
+    return (
+        Button((*terminal, ("incident.how", "stolen")), N_("My POS terminal was stolen"), quiet=True),
+        Button((*terminal, ("incident.how", "lost")), N_("My POS terminal was lost"), quiet=True),
+        Button(terminal, N_("My POS terminal is gone, I don't know how"), quiet=True),
+        Button((("case.scenario", "denied_charge"),), N_("A customer denies a card payment"), quiet=True),
+    )
+
+
+def _stage_buttons(case: dict) -> tuple[Button, ...]:
+    """A bank notice settles the goal (answer it); a lost terminal's is to report it. Editable later."""
+    out = []
+    for value, label in STAGES:
+        sets: tuple[tuple[str, str], ...] = (("dispute.stage", value),)
+        if lost(case):
+            sets += (("case.goal", "report_only"),)
+        elif value != "none":
+            sets += (("case.goal", "defend_chargeback"),)
+        out.append(Button(sets, label))
+    return tuple(out)
+
+
 CASE = Group(
     "case",
     N_("Case"),
     (
-        Step("case.scenario", N_("What happened?"), Choice(SCENARIOS, words=SCENARIO_WORDS), N_("Situation")),
-        Step("case.goal", N_("What do you want to achieve?"), Choice(GOALS, words=GOAL_WORDS), N_("Goal")),
+        Step(
+            "case.scenario",
+            N_("What happened?"),
+            Choice(SCENARIOS, words=SCENARIO_WORDS),
+            N_("Situation"),
+            buttons=_scenario_buttons,
+        ),
+        Step(
+            "case.goal",
+            N_("What do you want to achieve?"),
+            Choice(GOALS, words=GOAL_WORDS),
+            N_("Goal"),
+            when=_stage_known,  # asked after the bank notice, when the notice does not settle it
+        ),
     ),
 )
 
@@ -504,6 +605,12 @@ INCIDENT = Group(
             N_("Reported and frozen"),
         ),
         Step(
+            "incident.police_report",
+            N_("Have you reported it to the police (报案)?"),
+            YesNo(),
+            N_("Reported to police"),
+        ),
+        Step(
             "incident.acquirer_ticket",
             N_("The provider's ticket number for the report?"),
             Reference(),
@@ -520,12 +627,6 @@ INCIDENT = Group(
             N_("Freeze reported"),
             optional=True,
             when=_incident("reported_to_acquirer"),
-        ),
-        Step(
-            "incident.police_report",
-            N_("Have you reported it to the police (报案)?"),
-            YesNo(),
-            N_("Reported to police"),
         ),
         Step(
             "incident.police_receipt_no",
@@ -628,6 +729,7 @@ TXN = Group(
             Text(max_len=300),
             N_("Goods or service"),
             optional=True,
+            when=_a_sale,
         ),
         Step(
             "txn.goods_zh",
@@ -659,6 +761,7 @@ TXN = Group(
             YesNo(),
             N_("Signed"),
             optional=True,
+            when=_a_sale,
         ),
         Step(
             "txn.entry_mode",
@@ -685,6 +788,12 @@ CUSTOMER = Group(
     N_("Customer"),
     (
         Step(
+            "customer.claim",
+            N_("What does the customer (cardholder) claim?"),
+            Choice(CLAIMS, words=CLAIM_WORDS),
+            N_("Claim"),
+        ),
+        Step(
             "customer.name",
             N_("The customer's (cardholder's) name, if you know it?"),
             Text(max_len=50),
@@ -707,12 +816,6 @@ CUSTOMER = Group(
             when=_not_lost,
         ),
         Step(
-            "customer.claim",
-            N_("What does the customer (cardholder) claim?"),
-            Choice(CLAIMS, words=CLAIM_WORDS),
-            N_("Claim"),
-        ),
-        Step(
             "customer.statement",
             N_("What did they say, in your words?"),
             Text(max_len=2000),
@@ -733,8 +836,10 @@ CUSTOMER = Group(
             Choice(CHANNELS, words=CHANNEL_WORDS),
             N_("Channel"),
             optional=True,
+            derive=_via_bank,
         ),
     ),
+    when=_customer_questions,
 )
 
 DISPUTE = Group(
@@ -746,6 +851,7 @@ DISPUTE = Group(
             N_("Has your acquirer told you of a retrieval request or chargeback?"),
             Choice(STAGES, words=STAGE_WORDS),
             N_("Stage"),
+            buttons=_stage_buttons,
         ),
         Step(
             "dispute.notified_at",
@@ -754,6 +860,8 @@ DISPUTE = Group(
             N_("Notified on"),
             optional=True,
             when=has_bank_notice,
+            default=_today,
+            default_label=N_("Today ({value})"),
         ),
         Step(
             "dispute.deadline",
@@ -815,34 +923,118 @@ EVIDENCE = Group(
     N_("Evidence"),
     (
         Step(
-            "evidence.kind",
-            N_("What evidence will you send? Choose its kind, or press Done when you have sent everything."),
-            Choice(EVIDENCE_KINDS, words=EVIDENCE_WORDS),
-            N_("Kind"),
-        ),
-        Step(
             "evidence.file",
             N_(
-                "Send the photo or file now. Tip: “send as file” keeps the original quality. "
-                "You can send several at once."
+                "Send your evidence now: photos of the slip, chat screenshots, camera stills, receipts, "
+                "the bank's notice. Several at once is fine; a caption with a photo says what it shows. "
+                "Tip: “send as file” keeps the original quality. Press Done when you have sent everything."
             ),
             File(),
             N_("File"),
         ),
         Step(
+            "evidence.kind",
+            N_("What is “{file}”?"),
+            Choice(EVIDENCE_KINDS, words=EVIDENCE_WORDS),
+            N_("Kind"),
+        ),
+        Step(
             "evidence.caption",
-            N_("In a few words, what does it show?"),
+            N_("In a few words, what does “{file}” show?"),
             Text(max_len=300),
             N_("Shows"),
             optional=True,
-            when=_no_caption,
         ),
     ),
     repeat=True,
     item_title=N_("Evidence {n}"),
 )
 
-GROUPS: tuple[Group, ...] = (CASE, MERCHANT, INCIDENT, TXN, CUSTOMER, DISPUTE, EVIDENCE)
+# What is asked in one message. A new field joins one of these (or stands alone) by adding its id.
+TOGETHER: tuple[Together, ...] = (
+    Together(
+        ("incident.lost_at", "incident.discovered_at", "incident.place", "incident.place_zh"),
+        N_("When and where did it happen? One per line (e.g. 昨天晚上9点):"),
+    ),
+    Together(
+        ("incident.acquirer_ticket", "incident.frozen_at", "incident.police_receipt_no"),
+        N_("The numbers you were given, one per line (leave a line empty for one you don't have):"),
+    ),
+    Together(
+        ("txn.datetime", "txn.amount", "txn.reference_no"),
+        N_(
+            "Send a photo of the slip (签购单) and I will read it — or type what you have, one per line "
+            "(e.g. 2025-11-22 18:30, then 1288.00, then the 12-digit reference number):"
+        ),
+    ),
+    Together(
+        (
+            "merchant.merchant_no",
+            "merchant.terminal_id",
+            "txn.voucher_no",
+            "txn.batch_no",
+            "txn.auth_code",
+            "txn.card_masked",
+            "txn.issuer",
+            "txn.entry_mode",
+            "txn.pin_verified",
+            "txn.signed",
+            "txn.supply",
+            "txn.delivered",
+            "txn.goods",
+            "txn.goods_zh",
+        ),
+        N_(
+            "If you have them, the other details, one per line in this order (an empty line or - for "
+            "one you don't have), or press Skip. The card number goes in masked (622588******1234): "
+            "card details are sensitive personal information, and sending it means you agree that I "
+            "keep this masked form for your letters."
+        ),
+    ),
+    Together(
+        (
+            "merchant.name",
+            "merchant.name_zh",
+            "merchant.contact_name",
+            "merchant.phone",
+            "merchant.address",
+            "merchant.entity_type",
+            "merchant.credit_code",
+        ),
+        N_("Your shop's details for the letters, one per line (an empty line or - for one you don't have):"),
+    ),
+    Together(
+        (
+            "dispute.notified_at",
+            "dispute.deadline",
+            "dispute.case_no",
+            "dispute.reason_code",
+            "dispute.debited",
+            "dispute.acquirer_problem",
+            "dispute.acquirer_problem_zh",
+        ),
+        N_("From the acquirer's notice, one per line (an empty line or - for one it does not give):"),
+    ),
+    Together(
+        (
+            "customer.name",
+            "customer.phone",
+            "customer.address",
+            "customer.statement",
+            "customer.statement_zh",
+        ),
+        N_("What you know of the customer, one per line (an empty line or - for what you don't know):"),
+    ),
+    Together(
+        ("evidence.file", "evidence.caption"), N_("Send the photo or file, with a caption if you like.")
+    ),
+)
+
+GROUPS: tuple[Group, ...] = (CASE, MERCHANT, INCIDENT, TXN, CUSTOMER, DISPUTE, EVIDENCE)  # as reviewed
+# as asked: the slip first (its photo fills the merchant's numbers too), the bank notice before the
+# customer (a notice settles how the customer disputes)
+ASK_ORDER: tuple[Group, ...] = (CASE, INCIDENT, TXN, MERCHANT, DISPUTE, CUSTOMER, EVIDENCE)
 GROUPS_BY_ID = {g.id: g for g in GROUPS}
 STEPS_BY_FIELD = {s.field: s for g in GROUPS for s in g.steps}
+TOGETHER_BY_FIELD = {f: t for t in TOGETHER for f in t.fields}
 MERCHANT_FIELDS = tuple(s.name for s in MERCHANT.steps)

@@ -6,8 +6,17 @@ import re
 
 from conversations import review
 from conversations.events import Choice
-from conversations.flow import GROUPS, GROUPS_BY_ID
-from conversations.form import PROFILE_STEP, group_applies, mark, next_slot, value_of
+from conversations.flow import ASK_ORDER, GROUPS, GROUPS_BY_ID, TOGETHER_BY_FIELD
+from conversations.form import (
+    PROFILE_STEP,
+    group_applies,
+    mark,
+    next_slot,
+    set_value,
+    step_applies,
+    together,
+    value_of,
+)
 from conversations.i18n import N_, translate
 from conversations.turn import Slot, Turn
 from conversations.words import norm
@@ -26,13 +35,17 @@ def prompt(turn: Turn) -> None:
     if mode == "edit_list":
         edit_list(turn, session.conv["edit_list"])
         return
-    slot = next_slot(session)
+    if mode == "edit_fields":
+        group_id, item = session.conv["edit_fields"]
+        edit_fields(turn, group_id, item)
+        return
+    slot = settle(turn)
     limit = session.conv.get("add_until")
     # the items added from the review are in: back to the review
     if slot and limit and slot.item is not None and slot.item >= limit[1] and slot.step.group == limit[0]:
         mark(session, f"{limit[0]}.done")
         session.conv.pop("add_until", None)
-        slot = next_slot(session)
+        slot = settle(turn)
     if slot is None:
         session.conv.pop("add_until", None)
         session.conv["mode"] = "review"
@@ -43,30 +56,90 @@ def prompt(turn: Turn) -> None:
     ask(turn, slot)
 
 
+def settle(turn: Turn) -> Slot | None:
+    """The next question, after storing what earlier answers settle (a step's `derive`)."""
+    session = turn.session
+    case = session.case or {}
+    while True:
+        slot = next_slot(session)
+        if slot is None or slot.step.derive is None or value_of(case, slot.step, slot.item) is not None:
+            return slot
+        item = None if slot.item is None else ((case.get(slot.step.group) or [])[slot.item :] or [None])[0]
+        value = slot.step.derive(case, item)
+        if value is None:
+            return slot
+        set_value(case, slot.step, slot.item, value)
+        mark(session, slot.key)
+
+
+def progress(turn: Turn, group_id: str) -> str:
+    """ "3 of 5: Disputed transactions": the parts of this case, in the order asked."""
+    case = turn.session.case or {}
+    parts = [g for g in ASK_ORDER if g.id != "case" and group_applies(g, case)]
+    ids = [g.id for g in parts]
+    group = GROUPS_BY_ID[group_id]
+    if group_id not in ids:
+        return f"<b>{turn.t(group.title)}</b>"
+    text = turn.t(
+        N_("{n} of {total}: {part}"), n=ids.index(group_id) + 1, total=len(ids), part=turn.t(group.title)
+    )
+    return f"<b>{text}</b>"
+
+
+def file_name(case: dict, slot: Slot) -> str:
+    if slot.step.group != "evidence" or slot.item is None:
+        return ""
+    items = case.get("evidence") or []
+    return review.esc((items[slot.item].get("file_name") or "") if slot.item < len(items) else "")
+
+
 def ask(turn: Turn, slot: Slot) -> None:
-    step, case = slot.step, turn.session.case or {}
-    group = GROUPS_BY_ID.get(step.group)
+    session = turn.session
+    case = session.case or {}
+    members = together(session, slot)
+    step = members[0].step
+    group = GROUPS_BY_ID.get(slot.step.group)
     lines = []
-    if group is not None and group.repeat:
-        lines.append(f"<b>{turn.t(group.title)}</b> · {turn.t(group.item_title, n=slot.item + 1)}")
+    if slot.step.group == "case" or step is PROFILE_STEP:
+        pass
+    elif group is not None and group.repeat:
+        lines.append(f"{progress(turn, group.id)} · {turn.t(group.item_title, n=slot.item + 1)}")
     elif group is not None:
-        lines.append(f"<b>{turn.t(group.title)}</b>")
-    lines.append(turn.t(step.ask))
-    current = value_of(case, step, slot.item)
-    choices = [Choice(f"{step.field}={value}", turn.t(label)) for value, label in step.kind.options(case)]
-    if step is PROFILE_STEP:
-        lines.append(review.profile_summary(turn.ctx.profile or {}, turn.lang))
-    if current is not None and step is not PROFILE_STEP and not step.kind.accepts_file:
-        lines.append(turn.t(N_("Now: {value}"), value=review.show(step, current, turn.lang)))
-        choices.append(Choice("keep", turn.t(N_("Keep it"))))
-    if step.optional:
+        lines.append(progress(turn, group.id))
+    choices: list[Choice] = []
+    if len(members) > 1 and not step.kind.accepts_file:
+        lines.append(turn.t(TOGETHER_BY_FIELD[step.field].ask))
+        for n, member in enumerate(members, 1):
+            label = turn.t(member.step.label)
+            optional = turn.t(N_(" (optional)")) if member.step.optional else ""
+            if member.step.kind.options(case):  # a choice typed on its line: say what it takes
+                words = " / ".join(turn.t(lbl) for _, lbl in member.step.kind.options(case))
+                optional = f"{optional}: {words}"
+            lines.append(f"{n}. {label}{optional}")
+    else:
+        lines.append(turn.t(step.ask, file=file_name(case, members[0])))
+        current = value_of(case, step, slot.item)
+        if step is PROFILE_STEP:
+            lines.append(review.profile_summary(turn.ctx.profile or {}, turn.lang))
+        if current is not None and step is not PROFILE_STEP and not step.kind.accepts_file:
+            lines.append(turn.t(N_("Now: {value}"), value=review.show(step, current, turn.lang)))
+            choices.append(Choice("keep", turn.t(N_("Keep it"))))
+    if step.buttons is not None:
+        choices[:0] = [Choice(b.id, turn.t(b.label)) for b in step.buttons(case)]
+    else:
+        choices[:0] = [Choice(f"{step.field}={v}", turn.t(label)) for v, label in step.kind.options(case)]
+    if step.default is not None and value_of(case, step, members[0].item) is None:
+        value = step.default(case, turn.ctx.now)
+        if value is not None:
+            shown = review.show(step, value, turn.lang)
+            choices.insert(0, Choice(f"{step.field}={value}", turn.t(step.default_label, value=shown)))
+    if any(m.step.optional for m in members) and not step.kind.accepts_file:
         choices.append(Choice("skip", turn.t(N_("Skip"))))
-    if group is not None and group.repeat and step is group.steps[0] and slot.item >= group.min_items:
+    if group is not None and group.repeat and slot.step is group.steps[0] and slot.item >= group.min_items:
         choices.append(Choice("done", turn.t(N_("Done"))))
-    if group is not None and group.repeat and step.kind.accepts_file:
-        choices.append(Choice("done", turn.t(N_("Done"))))
-    turn.session.conv["asked"] = slot.key
-    turn.say("\n".join(lines), choices, asks=step.field, item=slot.item)
+    session.conv["asked"] = slot.key
+    asks_all = [m.step.field for m in members] if len(members) > 1 else None
+    turn.say("\n".join(lines), choices, asks=step.field, item=slot.item, asks_all=asks_all)
 
 
 def offered_controls(turn: Turn) -> set[str]:
@@ -145,6 +218,30 @@ def show_review(turn: Turn) -> None:
     choices.append(Choice("cancel", turn.t(N_("Cancel case"))))
     intro = turn.t(N_("Please check everything. Press Confirm to save the case, or Edit to change a part."))
     turn.say(f"{intro}\n\n{text}", choices)
+
+
+def editable_steps(case: dict, group_id: str, item: int | None) -> list:
+    """The fields of a group (or of one item) that the merchant can change from the review."""
+    group = GROUPS_BY_ID[group_id]
+    return [s for s in group.steps if not s.kind.accepts_file and step_applies(s, case, item)]
+
+
+def edit_fields(turn: Turn, group_id: str, item: int | None) -> None:
+    """A group's values as buttons: the one pressed is asked, then the review comes back."""
+    case = turn.session.case or {}
+    group = GROUPS_BY_ID[group_id]
+    title = turn.t(group.title)
+    if item is not None:
+        title += " · " + turn.t(group.item_title, n=item + 1)
+    lines = [f"<b>{title}</b>", turn.t(N_("Which one do you want to change?"))]
+    choices = []
+    for step in editable_steps(case, group_id, item):
+        shown = review.show(step, value_of(case, step, item), turn.lang)
+        lines.append(f"{turn.t(step.label)}: {shown}")
+        target = step.field if item is None else f"{group_id}.{item + 1}.{step.name}"
+        choices.append(Choice(f"edit:{target}", turn.t(step.label)))
+    choices.append(Choice("back", turn.t(N_("Back to the review"))))
+    turn.say("\n".join(lines), choices)
 
 
 def edit_list(turn: Turn, group_id: str) -> None:

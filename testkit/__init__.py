@@ -4,4 +4,5 @@ pytest; the product never imports them).
 - `testkit.fake_bot_api.FakeBotAPI`: a strict fake Telegram Bot API server on 127.0.0.1.
 - `testkit.net.free_port()`: a free local TCP port.
 - `testkit.miniapp`: init data signed like Telegram's, the Chromium launch arguments.
+- `testkit.synth`: generated slips and bank notices with ground truth (development and held-out sets).
 """

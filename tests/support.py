@@ -59,6 +59,14 @@ class Chat:
         return None
 
     @property
+    def asks_all(self) -> list[str]:
+        """Every field the last question asks (several when asked together), `asks` first."""
+        for msg in reversed(self.last):
+            if msg.asks:
+                return msg.asks_all or [msg.asks]
+        return []
+
+    @property
     def item(self) -> int | None:
         for msg in reversed(self.last):
             if msg.asks:
@@ -82,25 +90,37 @@ class Chat:
         assert exported is not None
         return exported
 
+    def answer(self, answers: dict[str, str], stop_at: str | None = None) -> Chat:
+        """Answer the question asked from `answers` (choice value or text; missing: skip), as a merchant
+        would: a button, a line, or one line per field when several are asked together. With `stop_at`
+        among the fields asked together but not first, only the first is answered (so that it comes up)."""
+        fields = self.asks_all
+        asked = fields[0]
+        if "done" in self.choices and (asked == "evidence.file" or (asked == "txn.datetime" and self.item)):
+            return self.choose("done")
+        if len(fields) > 1 and stop_at not in fields[1:]:
+            values = [answers.get(f) for f in fields]
+            if all(v is None for v in values):
+                return self.choose("skip")
+            return self.send("\n".join(v or "" for v in values))
+        value = answers.get(asked)
+        if value is None and len(fields) > 1:
+            return self.send("-")  # only this one left empty; Skip would leave them all
+        if value is None:
+            return self.choose("skip") if "skip" in self.choices else self.send("-")
+        exact = f"{asked}={value}"
+        button = exact if exact in self.choices else None
+        button = button or next((c for c in self.choices if c.split("&")[0] == exact), None)
+        return self.choose(button) if button else self.send(value)
+
     def answer_until(self, field_id: str, answers: dict[str, str], limit: int = 80) -> Chat:
-        """Answer questions from `answers` (choice value or text; missing: skip) until `field_id` is asked."""
+        """Answer questions from `answers` until `field_id` is asked (first in its message)."""
         for _ in range(limit):
-            asked = self.asks
-            if asked == field_id:
+            if self.asks == field_id:
                 return self
-            if asked is None:
+            if self.asks is None:
                 raise AssertionError(f"no question asked before {field_id}; last: {self.text}")
-            value = answers.get(asked)
-            if "done" in self.choices and (
-                asked == "evidence.kind" or (asked == "txn.datetime" and self.item)
-            ):
-                self.choose("done")
-            elif value is None:
-                self.choose("skip")
-            elif f"{asked}={value}" in self.choices:
-                self.choose(f"{asked}={value}")
-            else:
-                self.send(value)
+            self.answer(answers, stop_at=field_id)
         raise AssertionError(f"{field_id} never asked")
 
 
@@ -128,17 +148,5 @@ def review(chat: Chat, answers: dict[str, str] = DENIED) -> Chat:
     for _ in range(80):
         if chat.asks is None and "confirm" in chat.choices:
             return chat
-        if chat.asks == "txn.datetime" and chat.item == 1:
-            chat.choose("done")
-            continue
-        if chat.asks == "evidence.kind":
-            chat.choose("done")
-            continue
-        value = answers.get(chat.asks)
-        if value is None:
-            chat.choose("skip")
-        elif f"{chat.asks}={value}" in chat.choices:
-            chat.choose(f"{chat.asks}={value}")
-        else:
-            chat.send(value)
+        chat.answer(answers)
     raise AssertionError("never reached the review: " + chat.text)

@@ -275,6 +275,18 @@ def test_other_numbers_stay_as_typed(text):
     assert mask_card_numbers(text) == (text, 0)
 
 
+def test_hashes_and_ids_found_by_hypothesis_stay_as_written():
+    """Examples hypothesis found: a label's number glued to the hash after it ("SHA-256: 0000…"), and a
+    UUID whose groups happen to be digits and pass Luhn."""
+    for text in (
+        "SHA-256: 00000000-0000-0001-0000-000000000001",
+        "00000000-1300-0000-6989-980000000013",
+        "00000000-1300-0000-6989-980000000013.jpg",
+    ):
+        assert mask_card_numbers(text) == (text, 0)
+    assert mask_card_numbers("VISA-4111 1111 1111 1111")[1] == 1  # a card joined to a word is still masked
+
+
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(min_size=8, max_size=64), form=st.sampled_from(["hex", "HEX", "uuid", "base64"]))
 def test_hashes_and_ids_stay_as_written(data, form):

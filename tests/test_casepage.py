@@ -44,26 +44,11 @@ def comparable(case: dict) -> dict:
 
 def test_page_edits_and_chat_edits_give_the_same_case(tmp_path):
     by_chat = review(Chat(fresh_db(tmp_path, "chat.sqlite3")))
-    by_chat.choose("edit:txn").choose("edit:txn.1")
-    for _ in range(20):  # every field of the transaction asked again: keep it, or type the new amount
-        if by_chat.asks == "txn.amount":
-            by_chat.send("1,500")
-        elif "keep" in by_chat.choices:
-            by_chat.choose("keep")
-        elif by_chat.asks:
-            by_chat.choose("skip")
-        else:
-            break
-    by_chat.choose("edit:customer")
-    for _ in range(10):
-        if by_chat.asks == "customer.name":
-            by_chat.send("王小明")
-        elif "keep" in by_chat.choices:
-            by_chat.choose("keep")
-        elif by_chat.asks:
-            by_chat.choose("skip")
-        else:
-            break
+    # one value changed from the review: its button, the new value, back to the review
+    by_chat.choose("edit:txn").choose("edit:txn.1").choose("edit:txn.1.amount")
+    by_chat.send("1,500")
+    by_chat.choose("edit:customer").choose("edit:customer.name")
+    by_chat.send("王小明")
     assert "confirm" in by_chat.choices
 
     page_chat = review(Chat(fresh_db(tmp_path, "page.sqlite3")))
@@ -278,7 +263,7 @@ def test_engine_api_is_framework_free():
     saved = casepage.save(session, [("case.scenario", "denied_charge")], ctx)
     assert saved.session.case["scenario"] == "denied_charge"
     assert session.case["scenario"] is None  # the input session is not changed
-    assert saved.replies[-1].asks == "case.goal"
+    assert saved.replies[-1].asks == "txn.datetime"  # the slip first
     assert export(saved.session.case, SHANGHAI)["scenario"] == "denied_charge"
 
 
@@ -310,11 +295,12 @@ def test_every_value_shown_for_editing_reads_back_to_itself(name, lang):
         for g in page["groups"]
         for f in [*g.get("fields", []), *(f for item in g.get("items", []) for f in item["fields"])]
     ]
+    thief = case.get("scenario") == "lost_terminal"  # a thief's charges: no customer questions
     assert {f["field"] for f in fields} >= {
         "txn.datetime",
         "txn.amount",
         "merchant.acquirer",
-        "customer.claim",
+        *(() if thief else ("customer.claim",)),
     }
     changes = [(f["key"], f["shown"] if f["input"] == "suggest" else f["text"]) for f in fields if f["text"]]
     saved = casepage.save(session, changes, ctx)

@@ -26,7 +26,12 @@ def photo(tmp_path: Path) -> Path:
 def test_first_question_carries_its_field_and_buttons(db):
     chat = Chat(db).send("/start")
     assert chat.asks == "case.scenario"
-    assert chat.choices == ["case.scenario=lost_terminal", "case.scenario=denied_charge"]
+    assert chat.choices == [
+        "case.scenario=lost_terminal&incident.how=stolen",  # lost or stolen, said in the first answer
+        "case.scenario=lost_terminal&incident.how=lost",
+        "case.scenario=lost_terminal",
+        "case.scenario=denied_charge",
+    ]
     assert "Telegram" in chat.text  # the privacy notice comes before the first case
 
 
@@ -36,9 +41,11 @@ def test_chinese_client_gets_chinese(db):
 
 
 def test_lost_terminal_urgent_steps_come_first(db):
-    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal")
+    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal&incident.how=stolen")
     assert "frozen" in chat.text and "police" in chat.text and "password" in chat.text
-    assert chat.asks == "case.goal"
+    assert chat.asks == "incident.lost_at"
+    assert chat.case()["incident"]["how"] == "stolen"  # not asked again
+    assert "1 of 6: Lost terminal" in chat.text  # where the merchant stands
 
 
 def test_rejected_answer_keeps_everything_and_asks_again(db):
@@ -52,7 +59,7 @@ def test_rejected_answer_keeps_everything_and_asks_again(db):
     chat.send("¥1,288")
     assert chat.asks == "txn.reference_no"
     case = chat.case()
-    assert case["merchant"]["name"] == "West Lake Snacks"
+    assert case["txn"][0]["datetime"] == "2025-11-22T18:30:00+08:00"
     assert case["txn"][0]["amount"] == "1288.00"
 
 
@@ -66,19 +73,26 @@ def test_reference_number_reason_names_the_slip_line(db):
 
 def test_back_and_skip(db):
     chat = Chat(db).send("/start")
-    chat.answer_until("merchant.terminal_id", DENIED)
+    chat.answer_until("merchant.pos_type", DENIED)
     chat.send("/back")
-    assert chat.asks == "merchant.merchant_no"
-    assert "898330158120317" in chat.text  # the current answer is shown
+    assert chat.asks == "merchant.acquirer"
+    assert "Lakala" in chat.text  # the current answer is shown
     assert "keep" in chat.choices
     chat.choose("keep")
-    assert chat.asks == "merchant.terminal_id"
-    chat.send("/skip")
-    assert chat.asks == "merchant.acquirer"
+    assert chat.asks == "merchant.pos_type"
     chat.send("/skip")  # required: cannot be skipped
-    assert chat.asks == "merchant.acquirer"
+    assert chat.asks == "merchant.pos_type"
     assert "can't be skipped" in chat.text
-    assert chat.case()["merchant"]["terminal_id"] is None
+
+
+def test_skip_leaves_every_optional_field_asked_together_empty(db):
+    chat = Chat(db).send("/start")
+    chat.answer_until("merchant.merchant_no", DENIED)
+    assert chat.asks_all[:3] == ["merchant.merchant_no", "merchant.terminal_id", "txn.voucher_no"]
+    chat.send("/skip")
+    assert chat.asks == "txn.type"
+    case = chat.case()
+    assert case["merchant"]["merchant_no"] is None and case["txn"][0]["auth_code"] is None
 
 
 def test_cancel_then_reopen(db):
@@ -97,16 +111,27 @@ def test_review_edit_a_group_and_come_back(db):
     assert "West Lake Snacks" in chat.text
     assert {"edit:case", "edit:merchant", "edit:txn", "confirm"} <= set(chat.choices)
     assert "edit:incident" not in chat.choices  # only for a lost terminal
-    chat.choose("edit:merchant")
-    assert chat.asks == "merchant.name"
+    chat.choose("edit:merchant")  # the group's values as buttons, not its questions again
+    assert chat.asks is None and "West Lake Snacks" in chat.text and "13800138000" in chat.text
+    assert {"edit:merchant.name", "edit:merchant.phone", "back"} <= set(chat.choices)
+    chat.choose("edit:merchant.name")
+    assert chat.asks == "merchant.name" and "keep" in chat.choices
     chat.send("West Lake Snacks & Tea")
-    for _ in range(12):
-        if chat.asks is None:
-            break
-        chat.choose("keep" if "keep" in chat.choices else "skip")
-    assert "confirm" in chat.choices
+    assert "confirm" in chat.choices  # straight back to the review
     assert "West Lake Snacks &amp; Tea" not in chat.text and "West Lake Snacks & Tea" in chat.text
     assert chat.case()["merchant"]["merchant_no"] == "898330158120317"
+
+
+def test_review_edit_one_value_of_a_transaction(db):
+    chat = review(Chat(db))
+    chat.choose("edit:txn").choose("edit:txn.1")
+    assert "edit:txn.1.amount" in chat.choices and "¥1,288.00" in chat.text
+    chat.choose("edit:txn.1.amount")
+    assert chat.asks == "txn.amount" and chat.asks_all == ["txn.amount"]
+    chat.send("1200")
+    assert "confirm" in chat.choices
+    txn = chat.case()["txn"][0]
+    assert txn["amount"] == "1200.00" and txn["reference_no"] == "251122183045"
 
 
 def test_review_add_and_remove_transactions(db):
@@ -115,10 +140,8 @@ def test_review_add_and_remove_transactions(db):
     assert "edit:txn.1" in chat.choices and "add:txn" in chat.choices
     chat.choose("add:txn")
     assert chat.asks == "txn.datetime" and chat.item == 1
-    chat.send("2025-11-22 19:05")
-    chat.answer_until("txn.reference_no", {"txn.amount": "66"})
-    chat.send("/skip")
-    for _ in range(14):
+    chat.send("2025-11-22 19:05\n66")
+    for _ in range(10):
         if chat.asks is None:
             break
         chat.choose("txn.type=sale" if chat.asks == "txn.type" else "skip")
@@ -143,8 +166,8 @@ def test_merchant_profile_is_offered_for_the_next_case(db):
     chat = review(Chat(db))
     chat.choose("confirm")
     chat.send("/new")
-    chat.choose("case.scenario=denied_charge").choose("case.goal=collect_payment")
-    assert chat.asks == "merchant.profile"
+    chat.choose("case.scenario=denied_charge")
+    assert chat.asks == "merchant.profile"  # first: the saved numbers fill the slip's
     assert "West Lake Snacks" in chat.text
     chat.choose("merchant.profile=reuse")
     assert chat.asks == "txn.datetime"
@@ -154,9 +177,11 @@ def test_merchant_profile_is_offered_for_the_next_case(db):
 def test_profile_change_asks_again(db):
     chat = review(Chat(db))
     chat.choose("confirm")
-    chat.send("/new").choose("case.scenario=denied_charge").choose("case.goal=collect_payment")
+    chat.send("/new").choose("case.scenario=denied_charge")
     chat.choose("merchant.profile=change")
-    assert chat.asks == "merchant.name"
+    assert chat.asks == "txn.datetime"
+    chat.answer_until("merchant.name", DENIED)
+    assert chat.case()["merchant"]["name"] is None
 
 
 def test_cases_are_listed_and_only_the_owner_opens_one(db):
@@ -202,7 +227,7 @@ def test_unknown_command_and_help(db):
 def test_old_button_is_refused_politely(db):
     chat = Chat(db).send("/start").choose("case.scenario=denied_charge")
     chat.press_anyway("case.scenario=lost_terminal")
-    assert chat.asks == "case.goal"
+    assert chat.asks == "txn.datetime"
     assert chat.case()["scenario"] == "denied_charge"
 
 
@@ -229,24 +254,32 @@ def test_evidence_album_each_photo_is_kept(db, photo, tmp_path):
     other = tmp_path / "cctv.png"
     Image.new("RGB", (32, 32), (10, 20, 30)).save(other, "PNG")
     chat = Chat(db).send("/start")
-    chat.answer_until("evidence.kind", {**DENIED, "txn.datetime": DENIED["txn.datetime"]})
-    chat.choose("evidence.kind=cctv")
-    assert chat.asks == "evidence.file"
-    chat.file(photo).file(other)  # an album: the second arrives at the caption question
-    assert chat.asks == "evidence.caption"
-    chat.send("counter camera 18:29")
-    assert chat.asks == "evidence.kind" and "done" in chat.choices
+    chat.answer_until("evidence.file", DENIED)
+    assert chat.asks_all == ["evidence.file", "evidence.caption"] and "done" in chat.choices
+    chat.file(photo).file(other, caption="counter camera 18:29")  # several at once
+    assert "cctv.png" in chat.text  # acknowledged by name
+    assert chat.asks == "evidence.kind" and chat.item == 0 and "“slip.jpg”" in chat.text
+    chat.choose("evidence.kind=signed_slip")
+    assert chat.asks == "evidence.file" and "done" in chat.choices  # the camera still: from its caption
     chat.choose("done")
     evidence = chat.case()["evidence"]
-    assert [e["kind"] for e in evidence] == ["cctv", "cctv"]
-    assert evidence[1]["caption"] == "counter camera 18:29"
-    assert {e["file_name"] for e in evidence} == {"slip.jpg", "cctv.png"}
+    assert [e["kind"] for e in evidence] == ["signed_slip", "cctv"]
+    assert [e["caption"] for e in evidence] == [None, "counter camera 18:29"]  # each its own
+
+
+def test_photo_before_its_kind_is_acknowledged_and_done_keeps_it(db, photo):
+    chat = Chat(db).send("/start")
+    chat.answer_until("evidence.file", DENIED)
+    chat.file(photo)
+    assert "Got “slip.jpg”" in chat.text and chat.asks == "evidence.kind"
+    chat.send("/done")  # the kind is not given yet: the photo stays, the question stands
+    assert chat.asks == "evidence.kind" and "not finished" in chat.text
+    assert len(chat.case()["evidence"]) == 1
 
 
 def test_text_at_a_file_question_explains(db):
     chat = Chat(db).send("/start")
-    chat.answer_until("evidence.kind", DENIED)
-    chat.choose("evidence.kind=chat")
+    chat.answer_until("evidence.file", DENIED)
     chat.send("here it is")
     assert chat.asks == "evidence.file" and "photo" in chat.text.lower()
 
@@ -258,35 +291,73 @@ def test_bad_file_is_refused_and_nothing_is_lost(db, tmp_path):
     chat.answer_until("txn.amount", DENIED)
     chat.file(bogus)
     assert "PDF" in chat.text
+    assert chat.asks == "txn.amount"  # the question again, at once
     assert chat.case()["evidence"] == []
     chat.send("/help")
     assert chat.asks == "txn.amount"
 
 
 def test_lost_terminal_order_of_dates(db):
-    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal")
-    chat.answer_until(
-        "incident.discovered_at",
-        {**DENIED, "case.goal": "report_only", "incident.lost_at": "2025-11-20 21:10"},
-    )
-    chat.send("2025-11-20 20:00")
+    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal&incident.how=lost")
+    assert chat.asks_all[:3] == ["incident.lost_at", "incident.discovered_at", "incident.place"]
+    chat.send("2025-11-20 21:10\n2025-11-20 20:00\nNight market")
     assert chat.asks == "incident.discovered_at" and "before" in chat.text
+    incident = chat.case()["incident"]
+    assert incident["lost_at"] == "2025-11-20T21:10:00+08:00" and incident["place"] == "Night market"
     chat.send("昨天早上8点")
-    assert chat.asks == "incident.place"
+    assert chat.asks == "incident.reported_to_acquirer"
 
 
 def test_deadline_only_with_a_bank_notice(db):
     chat = review(Chat(db))
     assert "Reply by" not in chat.text
-    chat.choose("edit:dispute")
-    chat.choose("dispute.stage=retrieval")
-    assert chat.asks == "dispute.notified_at"
-    chat.send("2025-11-28")
-    assert chat.asks == "dispute.deadline"
-    chat.send("2025-11-20")  # before the notice
-    assert chat.asks == "dispute.deadline"
+    chat.choose("edit:dispute").choose("edit:dispute.stage")
+    chat.send("retrieval")  # typed: the stage alone, the goal stays as it was
+    assert chat.asks_all[:3] == ["dispute.notified_at", "dispute.deadline", "dispute.case_no"]
+    assert "dispute.notified_at=2025-11-28" in chat.choices  # today, one tap
+    chat.send("2025-11-28\n2025-11-20\nLKL-1")  # the deadline before the notice
+    assert chat.asks == "dispute.deadline" and chat.asks_all == ["dispute.deadline"]
     chat.send("12月5日")
-    assert chat.case()["dispute"]["deadline"] == "2025-12-05"
+    case = chat.case()
+    assert case["dispute"]["deadline"] == "2025-12-05" and case["dispute"]["case_no"] == "LKL-1"
+    assert case["goal"] == "collect_payment" and case["customer"]["channel"] is None
+
+
+def test_editing_an_evidence_item_never_loses_its_file(db, photo):
+    chat = Chat(db).send("/start")
+    chat.answer_until("evidence.file", DENIED)
+    chat.file(photo, caption="the slip").choose("evidence.kind=signed_slip").choose("done")
+    chat.choose("edit:evidence").choose("edit:evidence.1")
+    assert "edit:evidence.1.kind" in chat.choices and "edit:evidence.1.file" not in chat.choices
+    chat.choose("edit:evidence.1.kind")
+    assert chat.asks == "evidence.kind" and "“slip.jpg”" in chat.text
+    chat.send("/done")  # 完成 at the question: the photo stays, the question stands
+    assert chat.asks == "evidence.kind"
+    chat.choose("keep")
+    assert "confirm" in chat.choices
+    evidence = chat.case()["evidence"]
+    assert len(evidence) == 1 and evidence[0]["sha256"] and evidence[0]["kind"] == "signed_slip"
+
+
+def test_a_thiefs_charges_ask_no_customer_and_no_goods(db):
+    chat = Chat(db).send("/start").choose("case.scenario=lost_terminal&incident.how=stolen")
+    chat.send("2025-11-20 21:10\n2025-11-21 08:05\n-")
+    asked = []
+    answers = {
+        **DENIED,
+        "incident.reported_to_acquirer": "yes",
+        "incident.police_report": "no",
+        "txn.datetime": "2025-11-20 23:47",
+    }
+    for _ in range(40):
+        if chat.asks is None:
+            break
+        asked.extend(chat.asks_all)
+        chat.answer(answers)
+    assert "confirm" in chat.choices
+    assert not {"customer.claim", "txn.goods", "txn.signed", "case.goal"} & set(asked)
+    case = chat.case()
+    assert case["goal"] == "report_only" and case["incident"]["how"] == "stolen"  # from the buttons
 
 
 def test_a_button_pressed_again_in_another_process_does_nothing_else(any_db):

@@ -44,6 +44,14 @@ def _jpeg() -> bytes:
     return buf.getvalue()
 
 
+def _stored(chat: Chat) -> dict:
+    """The case as the engine keeps it (case.json lists only the fields the flow asks)."""
+    from bot.storage import repo
+
+    with chat.assistant.db.session() as db:
+        return repo.load_session(db, repo.lock_user(db, 1001)).case
+
+
 def _at_txn(db) -> Chat:
     chat = Chat(db).send("/start")
     answers = {k: v for k, v in DENIED.items() if k != "merchant.terminal_id"}
@@ -69,9 +77,10 @@ def test_accept_all_fills_empty_fields_and_keeps_the_photo(db, monkeypatch):
     txn = case["txn"][0]
     assert txn["reference_no"] == "251122183045" and txn["amount"] == "1288.00" and txn["type"] == "sale"
     assert txn["auth_code"] is None
-    assert case["merchant"]["terminal_id"] == "30519427"  # skipped earlier, filled from the slip
-    assert case["evidence"][0]["kind"] == "signed_slip"
-    assert chat.asks == "txn.batch_no"  # the next question the slip did not answer
+    assert case["merchant"]["terminal_id"] == "30519427"  # the slip's merchant numbers too
+    assert case["evidence"][0]["kind"] == "signed_slip"  # read from the layout, not asked
+    assert "txn.batch_no" in chat.asks_all  # what the slip did not answer
+    assert not {"txn.reference_no", "merchant.terminal_id"} & set(chat.asks_all)
 
 
 def test_edit_one_field_asks_it_with_the_value_read(db, monkeypatch):
@@ -103,9 +112,9 @@ def test_type_instead_and_nothing_read(db, monkeypatch):
 
 @pytest.mark.slow
 def test_real_photo_of_a_slip_is_read(db, tmp_path: Path):
-    from bot.ocr.synth import sample
+    from testkit.synth import sample
 
-    slip = sample(3, "unionpay_slip", strength=0.5)
+    slip = sample(3, "thermal_inline", strength=0.5)
     path = tmp_path / "slip.jpg"
     path.write_bytes(slip.jpeg)
     chat = _at_txn(db)
@@ -117,6 +126,117 @@ def test_real_photo_of_a_slip_is_read(db, tmp_path: Path):
         assert txn[key.split(".")[1]] == slip.truth[key]
 
 
+def test_a_slip_without_signature_is_not_taken_for_a_signed_slip(db, monkeypatch):
+    """The merchant said "no signature": the slip's photo is asked about, not filed as a signed slip."""
+    chat = Chat(db).send("/start")
+    answers = {**DENIED, "txn.signed": "no", "txn.goods": "tea"}
+    chat.answer_until("evidence.file", answers)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, {**READ, "layout": "unionpay_slip"}))
+    assert chat.case()["evidence"][0]["kind"] is None
+    assert chat.asks == "evidence.kind" and "“slip.jpg”" in chat.text
+
+
+def test_no_signature_given_after_the_photo_asks_its_kind_again(db, monkeypatch):
+    chat = _at_txn(db)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, READ))
+    chat.choose("ocr:accept")
+    assert chat.case()["evidence"][0]["kind"] == "signed_slip"
+    chat.answer_until("txn.signed", {**DENIED, "txn.goods": "tea"})
+    chat.choose("txn.signed=no")
+    assert chat.case()["evidence"][0]["kind"] is None  # asked when the evidence comes up
+    chat.answer_until("evidence.kind", DENIED)
+    assert chat.item == 0 and "“slip.jpg”" in chat.text
+
+
+NOTICE = {
+    "kind": "notice",
+    "layout": "notice",
+    "fields": {
+        "dispute.stage": "chargeback",
+        "dispute.case_no": "CB20251201000123",
+        "dispute.notified_at": "2025-11-25",
+        "dispute.deadline": "2025-12-05",
+        "dispute.reason_code": "4837 非持卡人本人交易",
+        "txn.reference_no": "251122183045",
+        "txn.amount": "1288.00",
+        "txn.datetime": "2025-11-22T18:30:00+08:00",
+        "txn.card_masked": "622588******1234",
+        "merchant.merchant_no": "898330158120317",
+    },
+    "confidence": {"dispute.reason_code": 0.75},
+    "lines": 30,
+}
+
+
+def test_a_notice_photo_at_any_point_proposes_the_dispute_fields(db, monkeypatch):
+    chat = Chat(db).send("/start")
+    chat.answer_until("merchant.name", DENIED)  # the transaction is entered; now the shop's details
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, NOTICE))
+    assert "bank's notice" in chat.text and "CB20251201000123" in chat.text and "4837" in chat.text
+    assert "ocr:edit:dispute.deadline" in chat.choices
+    assert chat.asks == "merchant.name"  # the question stands below the proposal
+    chat.choose("ocr:accept")
+    case = chat.case()
+    assert case["dispute"]["stage"] == "chargeback" and case["dispute"]["deadline"] == "2025-12-05"
+    assert case["dispute"]["case_no"] == "CB20251201000123"
+    assert _stored(chat)["dispute"]["reason_code"] == "4837 非持卡人本人交易"
+    assert case["txn"][0]["card_masked"] == "622588******1234"  # the same transaction (reference), filled
+    assert case["evidence"][0]["kind"] == "dispute_notice"
+    assert chat.asks in ("case.goal", "merchant.name")  # the notice does not settle the goal alone
+    read = {k for k in NOTICE["fields"] if k.startswith("dispute.")}
+    for _ in range(12):  # the stage, dates, case number and reason read are not asked again
+        if chat.asks in (None, "evidence.file"):
+            break
+        assert not read & set(chat.asks_all), chat.asks_all
+        chat.answer(DENIED)
+
+
+def test_a_notice_first_starts_the_transaction(db, monkeypatch):
+    chat = Chat(db).send("/start")
+    chat.answer_until("merchant.name", DENIED)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    _apply(chat, _photo_event(chat, NOTICE))
+    chat.choose("ocr:accept")
+    case = chat.case()
+    assert case["txn"][0]["reference_no"] == "251122183045" and case["txn"][0]["amount"] == "1288.00"
+    assert case["merchant"]["merchant_no"] == "898330158120317"
+    assert chat.asks in ("case.goal", "merchant.name")  # the stage read: the goal is asked, one tap
+
+
+def test_a_void_slip_is_not_proposed_as_the_sale(db, monkeypatch):
+    chat = _at_txn(db)
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    void = dict(READ, fields={**READ["fields"], "txn.type": "void"})
+    _apply(chat, _photo_event(chat, void))
+    assert "VOID" in chat.text and "ocr:accept" not in chat.choices
+    assert set(chat.choices) >= {"ocr:show", "ocr:drop"}
+    chat.choose("ocr:drop")
+    assert chat.case()["txn"] == [] and chat.asks == "txn.datetime"
+    _apply(chat, _photo_event(chat, void))
+    chat.choose("ocr:show")  # the merchant says it is the disputed one: now the usual proposal
+    assert "ocr:accept" in chat.choices
+    chat.choose("ocr:accept")
+    txn = chat.case()["txn"][0]
+    assert txn["reference_no"] == "251122183045" and txn.get("type") is None  # the type is asked
+
+
+def test_a_slip_of_another_merchant_says_so_first(db, monkeypatch):
+    chat = Chat(db).send("/start")
+    chat.answer_until("txn.type", DENIED).answer(DENIED)  # the first slip's terminal 30519427 given
+    assert chat.asks == "txn.datetime" and chat.item == 1  # the photo of another slip, for a second
+    monkeypatch.setattr(type(chat.assistant), "_read_photo", lambda self, e: e)
+    other = dict(READ, fields={**READ["fields"], "merchant.terminal_id": "88880001"})
+    _apply(chat, _photo_event(chat, other))
+    text = chat.text
+    assert "another merchant or terminal" in text and "88880001" in text and "30519427" in text
+    assert text.index("another merchant") < text.index("I read from the photo")
+    chat.choose("ocr:accept")
+    assert chat.case()["merchant"]["terminal_id"] == "30519427"
+
+
 @pytest.mark.parametrize("typed", ["全部", "use all"])
 def test_use_all_typed_accepts_the_proposal(db, monkeypatch, typed):
     chat = _at_txn(db)
@@ -125,3 +245,21 @@ def test_use_all_typed_accepts_the_proposal(db, monkeypatch, typed):
     chat.send(typed)
     txn = chat.case()["txn"][0]
     assert txn["reference_no"] == "251122183045" and txn["amount"] == "1288.00"
+
+
+def test_a_pdf_notice_is_read_from_its_text_layer(db, tmp_path: Path):
+    """The acquirer's notice as a PDF document, mid-case: its fields proposed, the file kept as the notice."""
+    from testkit.synth.pdf import notice_pdf
+
+    data, truth = notice_pdf(21)
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(data)
+    chat = Chat(db).send("/start")
+    chat.answer_until("customer.claim", {**DENIED, "txn.reference_no": truth["txn.reference_no"]})
+    chat.file(path, photo=False)
+    assert "bank's notice" in chat.text and truth["dispute.case_no"] in chat.text
+    chat.choose("ocr:accept")
+    case = chat.case()
+    assert case["dispute"]["case_no"] == truth["dispute.case_no"]
+    assert case["dispute"]["stage"] == truth["dispute.stage"]
+    assert case["evidence"][0]["kind"] == "dispute_notice"

@@ -85,7 +85,7 @@ def test_unionpay_slip_without_geometry_reads_every_field():
     r = extract_fields(lines(SLIP))
     assert isinstance(r, SlipReading)
     assert r.layout == "unionpay_slip"
-    assert r.fields == SLIP_FIELDS
+    assert r.fields == {**SLIP_FIELDS, "txn.entry_mode": "chip"}  # the C after the card number
     assert set(r.confidence) == set(r.fields)
     assert all(0 < c <= 1 for c in r.confidence.values())
     assert r.lines == len(SLIP)
@@ -364,3 +364,139 @@ def test_proposed_values_always_satisfy_their_rule(texts):
     for key, value in r.fields.items():
         if key in rules:
             assert re.fullmatch(rules[key], value), (key, value)
+
+
+# --- issue 14: notices, labels by meaning, entry modes, transaction types ---------------------------
+
+NOTICE = [
+    "拉卡拉银行卡交易拒付通知书",
+    "尊敬的商户：",
+    "您好！贵单位的下列交易被发卡机构提出拒付，请按要求及时提供交易凭证。",
+    "案件编号：CB2025091800123456",
+    "通知日期：2025年9月18日",
+    "原因码：4837 非持卡人本人交易",
+    "商户编号：898330158120317",
+    "终端号：30519427",
+    "卡号：622588******1234",
+    "交易时间：2025-09-02 18:30:00",
+    "拒付金额：5876.50元",
+    "交易金额：人民币 5,876.50 元",
+    "检索参考号：251122183045",
+    "客服热线：95516",
+    "请于2025年9月28日前将签购单及相关材料提交至我司。",
+]
+
+
+def test_a_notice_as_a_list_is_read_into_dispute_and_transaction_fields():
+    r = extract_fields(lines(NOTICE))
+    assert r.layout == "notice" and r.kind == "notice" and r.evidence_kind == "dispute_notice"
+    assert r.fields == {
+        "merchant.merchant_no": "898330158120317",
+        "merchant.terminal_id": "30519427",
+        "txn.datetime": "2025-09-02T18:30:00+08:00",
+        "txn.amount": "5876.50",  # the transaction's amount, not the amount charged back
+        "txn.reference_no": "251122183045",
+        "txn.card_masked": "622588******1234",
+        "dispute.stage": "chargeback",
+        "dispute.case_no": "CB2025091800123456",
+        "dispute.notified_at": "2025-09-18",
+        "dispute.deadline": "2025-09-28",  # said in a sentence
+        "dispute.reason_code": "4837 非持卡人本人交易",
+    }
+
+
+@pytest.mark.parametrize(
+    ("title", "stage"),
+    [("调单通知书", "retrieval"), ("差错交易退单通知", "chargeback"), ("仲裁通知", "arbitration")],
+)
+def test_the_stage_comes_from_the_title(title, stage):
+    r = extract_fields(lines([title, "调阅编号：DD20250918001", "通知日期：2025-09-18"]))
+    assert r.fields["dispute.stage"] == stage
+
+
+def test_a_notice_table_with_two_pairs_a_row():
+    rows = boxed(
+        [
+            ("调单通知", ""),
+            ("调单编号", "TD20250918889911"),
+            ("通知日期", "2025-09-18"),
+            ("参考号", "251122183045"),
+        ]
+    )
+    # a second pair on the row of the notice date: the reply-by date
+    rows += [([(700, 260), (860, 260), (860, 290), (700, 290)], "回复截止日期", 0.99)]
+    rows += [([(1000, 260), (1150, 260), (1150, 290), (1000, 290)], "2025-09-25", 0.99)]
+    r = extract_fields(rows)
+    assert r.fields["dispute.notified_at"] == "2025-09-18"
+    assert r.fields["dispute.deadline"] == "2025-09-25"
+    assert r.fields["txn.reference_no"] == "251122183045"
+
+
+def test_a_reply_by_date_before_the_notice_is_dropped():
+    r = extract_fields(lines(["调单通知", "通知日期：2025-09-18", "回复截止日期：2025-09-08"]))
+    assert "dispute.deadline" not in r.fields and r.fields["dispute.notified_at"] == "2025-09-18"
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("检索参考号码", "txn.reference_no"),
+        ("POS流水号", "txn.voucher_no"),
+        ("终端代号", "merchant.terminal_id"),
+        ("授权编码", "txn.auth_code"),
+        ("TID", "merchant.terminal_id"),
+        ("RRN", "txn.reference_no"),
+        ("TRACE NO", "txn.voucher_no"),
+        ("APPR CODE", "txn.auth_code"),
+    ],
+)
+def test_labels_are_known_by_meaning(label, field):
+    value = {"txn.reference_no": "251122183045", "txn.voucher_no": "004518"}.get(field, "30519427")
+    if field == "txn.auth_code":
+        value = "83A2F1"
+    r = extract_fields(lines(["签购单", f"{label}:{value}"]))
+    assert r.fields.get(field) == value
+
+
+def test_sentences_and_names_are_not_labels():
+    from bot.ocr.extract import match_label
+
+    assert match_label("经发卡行申请，贵商户如下交易已被调单，请协助核实") is None
+    assert match_label("调单通知书") is None
+    assert match_label("预授权完成(AUTH COMPLETE)") is None
+    assert match_label("商户存根 MERCHANT COPY").kind == "-"
+
+
+@pytest.mark.parametrize(
+    ("card", "mode"),
+    [
+        ("622588******1234 /C", "chip"),
+        ("622588******1234/S", "swipe"),
+        ("6225 88** **** 1234 (F)", "fallback"),
+        ("622588******1234 Q", "contactless"),
+        ("622588******1234 I", "chip"),
+    ],
+)
+def test_the_entry_mode_is_read_from_the_mark_beside_the_card(card, mode):
+    r = extract_fields(lines(["签购单", "卡号(CARD NO.):", card]))
+    assert r.fields["txn.card_masked"] == "622588******1234"
+    assert r.fields["txn.entry_mode"] == mode
+
+
+def test_no_entry_mode_without_a_mark():
+    r = extract_fields(lines(["签购单", "卡号(CARD NO.):622588******1234"]))
+    assert "txn.entry_mode" not in r.fields
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("消费撤销/VOID", "void"),
+        ("撤销", "void"),
+        ("退货(REFUND)", "refund"),
+        ("预授权完成", "preauth_completion"),
+    ],
+)
+def test_the_transaction_type_is_read(text, kind):
+    r = extract_fields(lines(["签购单", "交易类型(TRANS TYPE):", text]))
+    assert r.fields["txn.type"] == kind

@@ -1,4 +1,4 @@
-"""`python -m bot ocr IMAGE...`: one JSON line per image with the layout, fields, confidences and seconds."""
+"""`python -m bot ocr FILE...`: one JSON line per photo or PDF: kind, layout, fields, confidences, seconds."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    """Read each image given; print {"file", "layout", "fields", "confidence", "seconds"} per line."""
+    """Read each file given; print {"file", "kind", "layout", "fields", "confidence", "lines", "seconds"}."""
     args = [a for a in argv if a not in ("ocr",)] if argv[:1] == ["ocr"] else list(argv)
     if not args or args[0] in ("-h", "--help"):
-        print("usage: python -m bot ocr IMAGE...", file=sys.stderr)
+        print("usage: python -m bot ocr FILE...   (photos, screenshots, PDFs)", file=sys.stderr)
         return 2
-    from . import read_image
+    from . import read
     from .engine import ImageError
 
     status = 0
@@ -20,9 +20,7 @@ def main(argv: list[str]) -> int:
         try:
             with open(path, "rb") as fh:
                 data = fh.read()
-            reading = read_image(data)
-            out = reading.to_json(path)
-            out["lines"] = reading.lines
+            out = read(data).to_json(path)
         except (OSError, ImageError) as exc:
             out = {
                 "file": path,

@@ -42,6 +42,9 @@ _EXTRA = str.maketrans(
         "※": "*",
         "•": "*",
         "●": "*",
+        "★": "*",
+        "☆": "*",
+        "✱": "*",
         "（": "(",
         "）": ")",
         "【": "(",
@@ -63,8 +66,8 @@ def nfkc(text: str) -> str:
 def nfkc_probs(text: str, probs: tuple[float, ...] | None) -> tuple[str, tuple[float, ...]]:
     """nfkc() that keeps a probability per output character (each input character's for its outputs)."""
     if not probs or len(probs) != len(text):
-        folded = nfkc(text)
-        return folded, (1.0,) * len(folded) if not probs else (min(probs),) * len(folded)
+        flat = nfkc(text)
+        return flat, (1.0,) * len(flat) if not probs else (min(probs),) * len(flat)
     out: list[str] = []
     ps: list[float] = []
     for ch, p in zip(text, probs, strict=True):
@@ -245,7 +248,7 @@ _TAIL = re.compile(r"(?:尾号|末四位|后四位|末尾|\*{2,})\s*(?P<tail>\d{
 def as_card(text: str) -> Value | None:
     """A masked card number as printed, canonical '622588******1234' / '****1234'; a full one is masked."""
     s = nfkc(text)
-    s = re.sub(r"(?<=\d)\s*/?\s*[CSIFQ]$", "", s)  # entry-mode letter after the number on slips
+    s = re.sub(r"(?<=[\d*])\s*[/(]?\s*[CSIFQWMN]\s*\)?$", "", s)  # entry-mode mark after the number on slips
     flat = re.sub(r"[\s\-]", "", s)
     flat = re.sub(r"[xX#]", "*", flat)
     m = _MASKED.match(flat)
@@ -353,3 +356,81 @@ def as_name(text: str) -> Value | None:
     if re.search(r"[:(]", s):
         return None
     return Value(s, 1.0)
+
+
+# --- bank notices ----------------------------------------------------------------------------------
+
+_DAY = re.compile(r"^(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?")
+
+
+def as_day(text: str) -> Value | None:
+    """'2025年9月28日', '2025-09-28', '2025/9/28 17:00', '2025.09.28前' → '2025-09-28' (a notice's dates)."""
+    s = nfkc(text).strip(" :")
+    m = _DAY.match(s)
+    if not m:
+        return None
+    rest = s[m.end() :].strip()
+    # what may follow a date: a time, 前/之前/以前, a bracketed weekday; nothing else
+    if rest and not re.fullmatch(r"(\d{1,2}[:：]\d{2}(:\d{2})?)?\s*(前|之前|以前|止|\(.{1,4}\))?", rest):
+        return None
+    try:
+        day = datetime(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
+    return Value(day.strftime("%Y-%m-%d"), 1.0)
+
+
+def as_case_no(text: str) -> Value | None:
+    """A case number as printed: 6-32 letters, digits and dashes, with at least four digits."""
+    s = re.sub(r"\s", "", nfkc(text)).strip(":;.,").upper()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9\-_/]{5,31}", s) or sum(ch.isdigit() for ch in s) < 4:
+        return None
+    return Value(s, 1.0)
+
+
+_REASON = re.compile(
+    r"^(?P<code>[0-9]{2,4}|[A-Z]\d{2,3})(?:\s*[-:：.、(]\s*|\s+|(?=[\u4e00-\u9fff]))(?P<text>[\u4e00-\u9fff][\u4e00-\u9fff/、，,]{1,24})?\)?$"
+)
+
+
+def as_reason(text: str) -> Value | None:
+    """'4837 非持卡人本人交易', '4837-非持卡人本人交易', '4837(…)' → '4837 非持卡人本人交易'; text alone kept."""
+    s = nfkc(text).strip(" :;")
+    m = _REASON.match(s) or _REASON.match(s + " ")
+    if m:
+        return Value(f"{m['code']} {m['text']}" if m["text"] else m["code"], 1.0)
+    if re.fullmatch(r"[\u4e00-\u9fff]{4,24}", s):
+        return Value(s, 0.9)
+    return None
+
+
+def as_stage(text: str) -> Value | None:
+    """The stage a notice or its 业务类型 row names: retrieval, chargeback or arbitration."""
+    from .layouts import STAGE_WORDS
+
+    s = compact(nfkc(text)).upper()
+    kinds = {kind for word, kind in STAGE_WORDS if word in s}
+    return Value(kinds.pop(), 1.0) if len(kinds) == 1 else None
+
+
+#: The mark a slip prints after the card number for how the card was read.
+ENTRY_MARKS = {
+    "C": "chip",
+    "I": "chip",
+    "S": "swipe",
+    "F": "fallback",
+    "Q": "contactless",
+    "W": "contactless",
+    "M": "manual",
+    "N": "contactless",
+}
+_MODE = re.compile(r"(?:\d|\*)\s*(?:/\s*|\(\s*|\s+)?(?P<mark>[CSIFQWMN])\s*\)?$")
+
+
+def entry_mode(text: str) -> tuple[str, int] | None:
+    """The entry mode from the mark after a card number ('…1234 /C' → chip) and the mark's index in text."""
+    s = nfkc(text)
+    m = _MODE.search(s)
+    if not m:
+        return None
+    return ENTRY_MARKS[m["mark"]], m.start("mark")

@@ -594,11 +594,14 @@ class Bridge:
         if album.timer is not None:
             album.timer.cancel()
         album.update_ids.append(update.update_id)
+        refusals = [m for m in replies if m.refusal]  # a file refused: the merchant must hear of it
+        replies = [m for m in replies if not m.refusal]
+        album.notes.extend(refusals)
         if any(m.asks or m.choices for m in replies):
             album.dropped.extend(album.last)  # an earlier item's question, asked again after the last
             album.last = replies  # the question as it stands after this item
         else:
-            album.notes.extend(replies)  # a file refused, an error: the merchant must hear of it
+            album.notes.extend(replies)  # an error: the merchant must hear of it
         album.timer = asyncio.create_task(self._album_done(update.chat_id, album))
 
     async def _album_done(self, chat_id: int, album: _Album) -> None:
@@ -702,7 +705,8 @@ class Bridge:
             return await asyncio.to_thread(
                 self.assistant.refusal, update.user.id, ref, update.user.language_code
             )
-        return await self._process(Incoming(kind="file", file=ref, **base))
+        in_album = infile.media_group_id is not None
+        return await self._process(Incoming(kind="file", file=ref, in_album=in_album, **base))
 
     def _chosen_edit(self, pressed: Pressed) -> Outgoing | None:
         """The edit that shows the answer given under the question and takes its buttons away."""

@@ -53,7 +53,12 @@ class LocalChat:
         return self._run(self._event(kind="choice", choice=choice_id))
 
     def send_file(
-        self, path: Path, *, caption: str | None = None, as_photo: bool | None = None
+        self,
+        path: Path,
+        *,
+        caption: str | None = None,
+        as_photo: bool | None = None,
+        in_album: bool = False,
     ) -> list[Outgoing]:
         data = path.read_bytes()
         if as_photo is None:
@@ -63,7 +68,7 @@ class LocalChat:
             self.next_update_id += 1
             self.last = self.assistant.refusal(self.user.id, ref, self.user.language_code)
             return self.last
-        return self._run(self._event(kind="file", file=ref))
+        return self._run(self._event(kind="file", file=ref, in_album=in_album))
 
     def unsupported(self, what: str) -> list[Outgoing]:
         return self._run(self._event(kind="unsupported", unsupported=what))

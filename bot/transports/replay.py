@@ -62,6 +62,7 @@ class Recorder:
                 "html": msg.text or "",
                 "choices": [{"id": c.id, "label": c.label} for c in msg.choices],
                 "asks": msg.asks,
+                "asks_all": msg.asks_all,
                 "item": msg.item,
                 "files": saved,
             }
@@ -186,24 +187,31 @@ class Player:
 
     # --- autopilot -----------------------------------------------------------------------------
 
+    def asked_all(self) -> tuple[list[str], int | None] | None:
+        """The fields the last question asks (several when one message asks them together)."""
+        for msg in reversed(self.last):
+            if msg.asks:
+                return (msg.asks_all or [msg.asks]), msg.item
+        return None
+
     def play_autopilot(self, answers: dict, outputs: object) -> None:
         attempts: dict[tuple[str, int | None], int] = {}
         seen: dict[tuple[str, int | None], int] = {}
-        pending: tuple[tuple[str, int | None], int, int] | None = None  # (question, attempt index, total)
+        pending: list[tuple[tuple[str, int | None], int, int]] = []  # (field, attempt index, total)
         self.send("/start")
         confirmed = False
         for _ in range(MAX_AUTOPILOT_ACTIONS):
-            question = self.asked()
-            if pending is not None:
-                (want_q, index, total) = pending
-                again = question == want_q
+            question = self.asked_all()
+            keys = [_key(f, question[1]) for f in question[0]] if question else []
+            for want, index, total in pending:
+                again = want in keys
                 if index < total - 1 and not again:
                     raise ReplayFailed(
-                        f"{want_q[0]}: attempt {index + 1} was accepted, but it should be refused"
+                        f"{want[0]}: attempt {index + 1} was accepted, but it should be refused"
                     )
                 if index == total - 1 and again:
-                    raise ReplayFailed(f"{want_q[0]}: the last attempt ({index + 1}) was refused")
-                pending = None
+                    raise ReplayFailed(f"{want[0]}: the last attempt ({index + 1}) was refused")
+            pending = []
             if question is None:
                 if "confirm" in self.offered() and not confirmed:
                     self.choose("confirm")
@@ -213,35 +221,71 @@ class Player:
                     self._outputs(outputs)
                     return
                 raise ReplayFailed("the assistant asked nothing and offered no review to confirm")
-            field_id, item = question
-            seen[question] = seen.get(question, 0) + 1
-            answer = self._answer_for(answers, field_id, item)
-            if isinstance(answer, dict) and "attempts" in answer:
-                tries = answer["attempts"]
-                if not isinstance(tries, list) or not tries:
-                    raise TranscriptError(f"{field_id}: attempts must be a non-empty list")
-                index = attempts.get(question, 0)
-                if index >= len(tries):
-                    raise ReplayFailed(f"{field_id}: asked again after every attempt was given")
-                attempts[question] = index + 1
-                pending = (question, index, len(tries))
-                self._give(field_id, tries[index])
-                continue
-            if seen[question] > 2:
-                raise ReplayFailed(
-                    f"stuck: {field_id} (item {item}) was asked three times; last replies: {self._texts()}"
-                )
-            if answer is _DONE:
+            fields, item = question
+            given: list[object] = []
+            for field_id, key in zip(fields, keys, strict=True):
+                answer = self._answer_for(answers, field_id, item)
+                if isinstance(answer, dict) and "attempts" in answer:
+                    tries = answer["attempts"]
+                    if not isinstance(tries, list) or not tries:
+                        raise TranscriptError(f"{field_id}: attempts must be a non-empty list")
+                    index = attempts.get(key, 0)
+                    if index >= len(tries):
+                        raise ReplayFailed(f"{field_id}: asked again after every attempt was given")
+                    attempts[key] = index + 1
+                    pending.append((key, index, len(tries)))
+                    answer = tries[index]
+                else:
+                    seen[key] = seen.get(key, 0) + 1
+                    if seen[key] > 2:
+                        raise ReplayFailed(
+                            f"stuck: {field_id} (item {item}) was asked three times; last replies: {self._texts()}"
+                        )
+                given.append(answer)
+            whole = given[0] if isinstance(given[0], dict) and "typed" in given[0] else None
+            if whole is not None and (len(fields) == 1 or all(a is whole for a in given)):
+                self._give(fields[0], whole)  # typed for this question (or this whole item)
+            elif any(a is _DONE for a in given):
                 if "done" not in self.offered():
-                    raise ReplayFailed(f"{field_id}: the list is used up but Done is not offered")
+                    raise ReplayFailed(
+                        f"required field {fields[0]} (item {item}) has no answer in the transcript: "
+                        "the list is used up but Done is not offered"
+                    )
                 self.choose("done")
-            elif answer is None:
+            elif isinstance(given[0], _File):
+                caption = given[1] if len(given) > 1 and fields[1] == "evidence.caption" else None
+                self._give(fields[0], given[0], caption=None if caption is None else _line(caption))
+            elif all(a is None for a in given):
                 if "skip" not in self.offered():
-                    raise ReplayFailed(f"required field {field_id} has no answer in the transcript")
+                    raise ReplayFailed(f"required field {fields[0]} has no answer in the transcript")
                 self.choose("skip")
-            else:
-                self._give(field_id, answer)
+            elif len(fields) == 1:
+                button = self._button_for(answers, fields[0], item)
+                if button is not None:
+                    self.choose(button)
+                else:
+                    self._give(fields[0], given[0])
+            else:  # one message, one line per field in the order asked (an empty line: no answer)
+                self.send("\n".join("" if a is None else _line(a) for a in given))
+                self._check_typed(fields, item, given)
         raise ReplayFailed(f"no end after {MAX_AUTOPILOT_ACTIONS} actions")
+
+    def _button_for(self, answers: dict, field_id: str, item: int | None) -> str | None:
+        """A button answering several fields at once (`a=x&b=y`) that matches the transcript on all of them."""
+        best = None
+        for choice_id in self.offered():
+            pairs = [part.partition("=")[::2] for part in choice_id.split("&")]
+            if len(pairs) < 2 or pairs[0][0] != field_id:
+                continue
+            wanted = [self._answer_for(answers, f, item) for f, _ in pairs]
+            plain = all(not isinstance(w, dict | _Done | _File) and w is not None for w in wanted)
+            if (
+                plain
+                and all(_as_answer(w) == v for w, (_, v) in zip(wanted, pairs, strict=True))
+                and (best is None or len(pairs) > best[0])
+            ):
+                best = (len(pairs), choice_id)
+        return best[1] if best else None
 
     def _texts(self) -> list[str]:
         return [html_to_text(m.text)[:200] for m in self.last if m.text]
@@ -264,14 +308,14 @@ class Player:
             return entry.get(field_id)
         return answers.get(field_id)
 
-    def _give(self, field_id: str, answer: object) -> None:
+    def _give(self, field_id: str, answer: object, caption: str | None = None) -> None:
         if isinstance(answer, dict) and "typed" in answer:
             self._type(field_id, answer)
             return
         if isinstance(answer, dict):
             raise TranscriptError(f"{field_id}: an answer mapping needs `attempts` or `typed`")
         if isinstance(answer, _File):
-            self.file(answer.path, None, Path(answer.path).suffix.lower() in IMAGE_SUFFIXES)
+            self.file(answer.path, caption, Path(answer.path).suffix.lower() in IMAGE_SUFFIXES)
             return
         text = _as_answer(answer)
         choice_id = f"{field_id}={text}"
@@ -279,6 +323,20 @@ class Player:
             self.choose(choice_id)
         else:
             self.send(text)
+
+    def _check_typed(self, fields: list[str], item: int | None, given: list[object]) -> None:
+        """Lines typed with `as:` in a message of several: each must be stored as that answer."""
+        case = None
+        for field_id, answer in zip(fields, given, strict=True):
+            if not (isinstance(answer, dict) and "typed" in answer and "as" in answer):
+                continue
+            case = case or self.case()
+            want = _as_answer(answer["as"])
+            got = _stored(case, field_id, item)
+            if not (got is None if want == "skip" else _same(got, want)):
+                raise ReplayFailed(
+                    f"{field_id}: typed {answer['typed']!r} was taken as {got!r}, not {want!r}"
+                )
 
     def _type(self, field_id: str, answer: dict) -> None:
         """Type the text as a merchant would; with `as:`, fail unless it was taken as that answer."""
@@ -353,6 +411,17 @@ def _same(got: object, want: str) -> bool:
 
 class _Done:
     pass
+
+
+def _key(field_id: str, item: int | None) -> tuple[str, int | None]:
+    """A question's identity: a list's field is asked once per item, any other field once."""
+    return field_id, item if field_id.split(".", 1)[0] in GROUP_LISTS else None
+
+
+def _line(answer: object) -> str:
+    if isinstance(answer, dict) and "typed" in answer:
+        return str(answer["typed"])
+    return _as_answer(answer)
 
 
 _DONE = _Done()

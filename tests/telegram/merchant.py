@@ -161,8 +161,25 @@ class Merchant:
         reference = await self._local(self.reference.send, text)
         return await self._compare([self.fake.send_text(self.user_id, text)], reference)
 
+    @property
+    def item(self) -> int | None:
+        return next((m.item for m in reversed(self.last) if m.asks), None)
+
+    @property
+    def asks_all(self) -> list[str]:
+        return next(((m.asks_all or [m.asks]) for m in reversed(self.last) if m.asks), [])
+
     async def answer(self, asks: str | None, answers: dict) -> None:
-        """Answer the question from `answers`: its button when one fits, else typed; Skip when none is given."""
+        """Answer the question from `answers`: its button when one fits, else typed; Skip when none is
+        given; one line per field when several are asked together."""
+        fields = self.asks_all
+        if len(fields) > 1 and fields[0] == asks:
+            values = [answers.get(f) for f in fields]
+            if all(v is None for v in values):
+                await self.press("skip")
+            else:
+                await self.send("\n".join(v or "" for v in values))
+            return
         value = answers.get(asks or "")
         if value is None:
             await self.press("skip")
@@ -195,7 +212,9 @@ class Merchant:
         last: list[Outgoing] = []
         for data in photos:
             name = f"photo-{hashlib.sha256(data).hexdigest()[:16]}.jpg"
-            replies = await self._local(self.reference.send_file, self._file(data, name), as_photo=True)
+            replies = await self._local(
+                self.reference.send_file, self._file(data, name), as_photo=True, in_album=True
+            )
             if any(m.asks or m.choices for m in replies):
                 last = replies
             else:
@@ -221,6 +240,7 @@ async def whole_case(merchant: Merchant, outputs: str = "first") -> dict:
     """/start to the documents: buttons, typed answers, a sticker, a photo, an album, a PDF document."""
     await merchant.send("/start")
     evidence_plan = ["signed_slip", "cctv", "bank_statement"]
+    kinds_sent: list[str] = []  # evidence items in the order sent
     sticker_sent = False
     for _ in range(120):
         asks = merchant.asks
@@ -233,23 +253,23 @@ async def whole_case(merchant: Merchant, outputs: str = "first") -> dict:
             continue
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
-        elif asks == "evidence.kind":
-            if evidence_plan:
-                await merchant.press(f"evidence.kind={evidence_plan[0]}")
-            else:
-                await merchant.press("done")
+        elif asks == "evidence.kind":  # a file whose kind was not read: the kind it was sent as
+            await merchant.press(f"evidence.kind={kinds_sent[merchant.item or 0]}")
+        elif asks == "evidence.file" and not evidence_plan:
+            await merchant.press("done")
         elif asks == "evidence.file":
             kind = evidence_plan.pop(0)
             if kind == "signed_slip":
+                kinds_sent.append(kind)
                 await merchant.photo(photo(1), caption="signed slip, customer's signature")
             elif kind == "cctv":
+                kinds_sent.extend([kind, kind])
                 await merchant.album([photo(2), photo(3, (128, 96))])
             else:
+                kinds_sent.append(kind)
                 await merchant.document(
                     pdf(), "statement-nov.pdf", "application/pdf", caption="November statement"
                 )
-        elif asks == "evidence.caption":
-            await merchant.send("counter camera 18:29")
         else:
             await merchant.answer(asks, ANSWERS)
     else:

@@ -117,7 +117,9 @@ async def _session(fake, start_bot, tmp_path, monkeypatch, stream) -> None:
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
         elif asks == "evidence.kind":
-            await merchant.press("evidence.kind=bank_statement" if not documents else "done")
+            await merchant.press("evidence.kind=bank_statement")
+        elif asks == "evidence.file" and documents:
+            await merchant.press("done")
         elif asks == "evidence.file":
             documents.append("sent")
             await merchant.document(
@@ -252,6 +254,7 @@ async def _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream, fram
     ]
     notices_due = len(typed_with_cards)
     photo_sent = False
+    kinds_sent: list[str] = []  # evidence items in the order sent
     await merchant.send("/start")
     for _ in range(150):
         asks = merchant.asks
@@ -259,15 +262,19 @@ async def _any_form_session(fake, start_bot, tmp_path, monkeypatch, stream, fram
             break
         if asks == "txn.datetime" and not photo_sent:
             photo_sent = True
+            kinds_sent.append("signed_slip")  # the slip photo is evidence item 1
             await merchant.photo(photo(7), caption="slip, card " + written(CARDS[0], fours, "，", arabic))
             notices_due += 1
             continue
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
-        elif asks == "evidence.kind":
-            await merchant.press(f"evidence.kind={evidence[0][0]}" if evidence else "done")
+        elif asks == "evidence.kind":  # the kind of the file it asks about, in the order sent
+            await merchant.press(f"evidence.kind={kinds_sent[merchant.item or 0]}")
+        elif asks == "evidence.file" and not evidence:
+            await merchant.press("done")
         elif asks == "evidence.file":
-            _, data, name, mime = evidence.pop(0)
+            kind, data, name, mime = evidence.pop(0)
+            kinds_sent.append(kind)
             await merchant.document(data, name, mime, caption="card " + written(CARDS[2], fours, "_", keycap))
             notices_due += 1
         else:

@@ -44,7 +44,9 @@ async def to_review(merchant: Merchant) -> None:
         if asks == "txn.datetime" and "done" in merchant.choices:
             await merchant.press("done")
         elif asks == "evidence.kind":
-            await merchant.press("done" if photo_sent else "evidence.kind=signed_slip")
+            await merchant.press("evidence.kind=signed_slip")
+        elif asks == "evidence.file" and photo_sent:
+            await merchant.press("done")
         elif asks == "evidence.file":
             photo_sent = True
             await merchant.photo(photo(1, (320, 480)), caption="signed slip")

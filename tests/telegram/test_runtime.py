@@ -106,7 +106,8 @@ async def test_file_over_20_mb_is_refused_without_downloading(framework, fake, s
         fake.send_document(USER, b"%PDF-1.4 tiny", "scan.pdf", "application/pdf", size=25 * 1024 * 1024),
     )
     assert fake.calls_of("getFile") == []
-    assert len(said) == 1 and "25.0 MB" in said[0].text and "20 MB" in said[0].text
+    assert len(said) == 2 and "25.0 MB" in said[0].text and "20 MB" in said[0].text
+    assert said[1].reply_markup  # and the question again, at once, with its buttons
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
