@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot import account, zipparts
 from bot.documents import render_evidence_pack, render_evidence_pack_parts
 from bot.storage import repo
+from conversations.chars import fit
 from tests.conftest import SHANGHAI
 from tests.documents_support import load
 
@@ -95,7 +96,9 @@ def test_pack_names_pass_the_rules_and_the_manifest_keeps_the_original():
     evidence = [e for e in manifest["evidence"] if e["included"]]
     assert len(evidence) == len(HOSTILE)
     assert [originals[e["path"]] for e in evidence] == [e["file_name"] for e in evidence]
-    assert [e["file_name"] for e in evidence] == HOSTILE  # the names as received, next to the cleaned paths
+    # the names as stored (characters no file can hold dropped when received), next to the cleaned paths
+    assert [e["file_name"] for e in evidence] == [fit(name) for name in HOSTILE]
+    assert evidence[0]["file_name"] == "10-\u202egpj.exe.pdf"
 
 
 def test_a_large_pack_comes_in_parts_each_with_the_whole_sets_list():
