@@ -72,18 +72,28 @@ def _case_at_review(db: Database, folder: Path) -> Assistant:
     photos = 0
     for _ in range(80):
         asks = next((m.asks for m in reversed(last) if m.asks), None)
+        fields = next((m.asks_all for m in reversed(last) if m.asks_all), None) or [asks]
         choices = [c.id for m in last for c in m.choices]
         if asks is None and "confirm" in choices:
             return assistant
         if asks == "txn.datetime" and "done" in choices:
             last = chat.choose("done")
-        elif asks == "evidence.kind":
-            last = chat.choose("evidence.kind=signed_slip" if photos < 3 else "done")
+        elif asks == "evidence.kind":  # a photo whose kind was not read from it
+            last = chat.choose("evidence.kind=signed_slip")
+        elif asks == "evidence.file" and photos >= 3:
+            last = chat.choose("done")
         elif asks == "evidence.file":
             photos += 1
             path = folder / f"photo-{photos}.jpg"
             path.write_bytes(_photo(photos))
             last = chat.send_file(path, caption=f"第{photos}张", as_photo=True)
+        elif len(fields) > 1 and fields[0] == asks:  # several fields in one message: one line each
+            values = [ANSWERS.get(f) for f in fields]
+            last = (
+                chat.choose("skip")
+                if all(v is None for v in values)
+                else chat.send("\n".join(v or "" for v in values))
+            )
         elif ANSWERS.get(asks or "") is None:
             last = chat.choose("skip")
         elif f"{asks}={ANSWERS[asks]}" in choices:
