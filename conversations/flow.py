@@ -1036,5 +1036,5 @@ GROUPS: tuple[Group, ...] = (CASE, MERCHANT, INCIDENT, TXN, CUSTOMER, DISPUTE, E
 ASK_ORDER: tuple[Group, ...] = (CASE, INCIDENT, TXN, MERCHANT, DISPUTE, CUSTOMER, EVIDENCE)
 GROUPS_BY_ID = {g.id: g for g in GROUPS}
 STEPS_BY_FIELD = {s.field: s for g in GROUPS for s in g.steps}
-TOGETHER_BY_FIELD = {f: t for t in TOGETHER for f in t.fields}
+TOGETHER_BY_FIELD = {f: together for together in TOGETHER for f in together.fields}
 MERCHANT_FIELDS = tuple(s.name for s in MERCHANT.steps)
