@@ -72,8 +72,10 @@ def seed_confirmed_case(url: str, tmp_path, user: int, files: list[tuple[str, by
             break
         if asked == "txn.datetime" and chat.item == 1:
             chat.choose("done")
-        elif asked == "evidence.kind":
-            chat.choose("evidence.kind=bank_statement" if waiting else "done")
+        elif asked == "evidence.kind":  # the kind of the file just sent
+            chat.choose("evidence.kind=bank_statement")
+        elif asked == "evidence.file" and not waiting:
+            chat.choose("done")
         elif asked == "evidence.file":
             name, data = waiting.pop(0)
             path = tmp_path / name
