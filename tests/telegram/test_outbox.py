@@ -70,17 +70,25 @@ def seed_confirmed_case(url: str, tmp_path, user: int, files: list[tuple[str, by
         if asked is None and "confirm" in chat.choices:
             chat.choose("confirm")
             break
-        if asked == "evidence.file" and waiting:  # files first, the kind asked after
+        if asked == "txn.datetime" and chat.item == 1:
+            chat.choose("done")
+        elif asked == "evidence.kind":  # the kind of the file just sent
+            chat.choose("evidence.kind=bank_statement")
+        elif asked == "evidence.file" and not waiting:
+            chat.choose("done")
+        elif asked == "evidence.file":
             name, data = waiting.pop(0)
             path = tmp_path / name
             path.write_bytes(data)
             chat.file(path, photo=False)
-        elif asked == "evidence.kind":
-            chat.choose("evidence.kind=bank_statement")
         elif asked == "evidence.caption":
             chat.send("bank statement")
+        elif DENIED.get(asked or "") is None:
+            chat.choose("skip")
+        elif f"{asked}={DENIED[asked]}" in chat.choices:
+            chat.choose(f"{asked}={DENIED[asked]}")
         else:
-            chat.answer(DENIED)  # a button, a line, or one line per field asked together; Done when due
+            chat.send(DENIED[asked])
     case_id = chat.case()["id"]
     database.dispose()
     return case_id
